@@ -1,0 +1,55 @@
+"""Running the checks of a spec: selection, and turning every failure into an honest verdict."""
+from __future__ import annotations
+
+import fnmatch
+import time
+
+from ..model import nodes as m
+from .results import Result, Verdict
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def matches(check: m.Check, patterns: list[str] | None, formula_text: str = "") -> bool:
+    """-k semantics: a check is selected when a pattern is a substring of its name (or a glob
+    matching it); no patterns selects everything."""
+    if not patterns:
+        return True
+    for p in patterns:
+        if p in check.name or fnmatch.fnmatchcase(check.name, p):
+            return True
+    return False
+
+
+def formula_text(spec: m.Spec, check: m.Check) -> str:
+    s = check.formula.span
+    if s is not None and s.file in spec.sources:
+        t = spec.sources[s.file][s.start_pos:s.end_pos]
+        if t:
+            return " ".join(t.split())
+    return check.name
+
+
+def run_checks(spec: m.Spec, timeout_s: float = DEFAULT_TIMEOUT_S,
+               select: list[str] | None = None) -> list[Result]:
+    from ..encode.run import solve  # the solver back end is loaded only when checks run
+    out = []
+    for c in spec.checks:
+        if not matches(c, select):
+            continue
+        text = formula_text(spec, c)
+        start = time.perf_counter()
+        try:
+            out.append(solve(spec, c, int(timeout_s * 1000), text))
+        except RecursionError:
+            out.append(_unknown(spec, c, text, start, "the formula is too deeply nested to encode"))
+        except Exception as e:  # a bug in formalc must never read as a pass
+            out.append(_unknown(spec, c, text, start, f"internal error: {type(e).__name__}: {e}"))
+    return out
+
+
+def _unknown(spec, c, text, start, reason) -> Result:
+    return Result(check=c.name, file=c.span.file if c.span else spec.file,
+                  line=c.span.line if c.span else 0, kind=c.kind, formula=text,
+                  verdict=Verdict.UNKNOWN, time_ms=(time.perf_counter() - start) * 1000,
+                  reason=reason, definitions=c.annotations.defs)

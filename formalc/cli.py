@@ -1,0 +1,147 @@
+"""The command line: ``formalc check``, ``formalc fmt``, ``formalc explain``.
+
+Exit codes: 0 every check holds, 1 a check is violated, 2 the spec or the command is wrong,
+3 a check stayed unknown. The report goes to stdout, the summary and diagnostics to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__
+from .diagnostics import CODES
+
+EXIT_OK, EXIT_VIOLATED, EXIT_ERROR, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors exit 2 with a one-line message, no traceback
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"formalc: error: {message}\n")
+        sys.exit(EXIT_ERROR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="formalc", description="Check formal specs of IoT container systems.")
+    p.add_argument("--version", action="version", version=f"formalc {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("check", help="parse, type-check and prove the checks of specs")
+    c.add_argument("paths", nargs="+", metavar="PATH", help=".iot files or folders")
+    c.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="solver time limit per check (default 10)")
+    c.add_argument("-k", "--select", action="append", metavar="NAME",
+                   help="run only checks whose name contains NAME (or matches the glob); repeatable")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("-q", "--quiet", action="store_true", help="report only failing checks")
+    c.add_argument("--no-color", action="store_true", help="plain text (also: NO_COLOR=1)")
+    c.add_argument("--max-size", type=int, default=16, metavar="MB",
+                   help="refuse spec files larger than this (default 16 MB)")
+
+    f = sub.add_parser("fmt", help="print specs in canonical form")
+    f.add_argument("paths", nargs="+", metavar="FILE")
+    f.add_argument("--check", action="store_true",
+                   help="exit 1 if a file is not in canonical form, print nothing")
+    f.add_argument("-w", "--write", action="store_true", help="rewrite the files in place")
+
+    e = sub.add_parser("explain", help="describe a diagnostic code")
+    e.add_argument("code", metavar="FCnnn")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return {"check": _check, "fmt": _fmt, "explain": _explain}[args.command](args)
+    except KeyboardInterrupt:
+        sys.stderr.write("formalc: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_ERROR
+
+
+def _color(args, stream) -> bool:
+    if getattr(args, "no_color", False) or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+def _check(args) -> int:
+    from .api import check_paths
+    if args.timeout <= 0:
+        sys.stderr.write("formalc: error: --timeout must be positive\n")
+        return EXIT_ERROR
+    report = check_paths(args.paths, timeout=args.timeout, select=args.select,
+                         max_size=args.max_size * 1024 * 1024)
+    if args.select and not report.results and not report.errors:
+        sys.stderr.write(f"formalc: error [FC402]: no check matches "
+                         f"{' or '.join(repr(s) for s in args.select)}\n")
+        return EXIT_ERROR
+    if args.format == "json":
+        from .report.json_report import render_json
+        sys.stdout.write(render_json(report) + "\n")
+        if not args.quiet:
+            from .report.text import render_summary
+            sys.stderr.write(render_summary(report, color=False))
+    else:
+        from .report.text import render_summary, render_text
+        sys.stdout.write(render_text(report, color=_color(args, sys.stdout), quiet=args.quiet))
+        sys.stdout.flush()
+        sys.stderr.write(render_summary(report, color=_color(args, sys.stderr)))
+    return report.exit_code
+
+
+def _fmt(args) -> int:
+    from .diagnostics import SpecError
+    from .model.loader import Loader
+    from .syntax.printer import format_text
+    status = EXIT_OK
+    for p in args.paths:
+        loader = Loader()
+        from pathlib import Path
+        diags, text = loader.read(Path(p))
+        if text is None:
+            from .diagnostics import render
+            for d in diags:
+                sys.stderr.write(render(d, loader.sources) + "\n")
+            status = EXIT_ERROR
+            continue
+        try:
+            out = format_text(text, p)
+        except SpecError as e:
+            sys.stderr.write(e.render() + "\n")
+            status = EXIT_ERROR
+            continue
+        if args.check:
+            if out != text:
+                sys.stderr.write(f"{p}: not in canonical form\n")
+                status = max(status, EXIT_VIOLATED)
+        elif args.write:
+            if out != text:
+                Path(p).write_text(out, encoding="utf-8")
+        else:
+            sys.stdout.write(out)
+    return status
+
+
+def _explain(args) -> int:
+    code = args.code.upper()
+    if code not in CODES:
+        sys.stderr.write(f"formalc: error: unknown code {args.code}; codes are "
+                         f"{min(CODES)}…{max(CODES)} (see docs/diagnostics.md)\n")
+        return EXIT_ERROR
+    from .docs_codes import EXPLANATIONS
+    sys.stdout.write(f"{code}: {CODES[code]}\n")
+    extra = EXPLANATIONS.get(code)
+    if extra:
+        sys.stdout.write("\n" + extra.strip() + "\n")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

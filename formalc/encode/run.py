@@ -1,0 +1,134 @@
+"""Discharging one check with Z3: the obligation, the solver call, and the plain result.
+
+Each check gets its own Z3 context and solver, with a timeout and a fixed seed, so results do
+not depend on the order checks run in. Leading quantifiers of the check (∀ for validity, ∃ for
+satisfiability) become free constants, so the counterexample or witness names their values.
+"""
+from __future__ import annotations
+
+import time
+
+import z3
+
+from ..checks.results import Binding, Result, Verdict
+from ..model import nodes as m
+from . import decode
+from .explain import Explainer
+from .z3expr import Encoder, Unsupported
+
+
+def _peel(enc: Encoder, formula, kind: str):
+    """Strip leading ∀ (validity) or ∃ (satisfiability): returns (env, hyps, body, names)."""
+    env: dict = {}
+    hyps: list = []
+    names: list[tuple[str, object, object]] = []  # (name, term, type)
+    want = "∀" if kind == "valid" else "∃"
+    body = formula
+    while isinstance(body, m.Quant) and body.kind == want:
+        for it in body.items:
+            if isinstance(it, m.Binder):
+                k = z3.Const(it.name, enc.sort(it.var_type))
+                if any(n == it.name for n, _, _ in names):  # shadowing: keep both visible
+                    k = z3.Const(f"{it.name}'", enc.sort(it.var_type))
+                if it.domain is not None:
+                    hyps.append(enc.member(k, enc.expr(it.domain, env)))
+                env = dict(env)
+                env[it.name] = (k, it.name)
+                names.append((str(k), k, it.var_type))
+            else:
+                hyps.append(enc.expr(it, env))
+        body = body.body
+    return env, hyps, body, names
+
+
+def _core_names(solver: z3.Solver) -> tuple[str, ...]:
+    return tuple(sorted(str(x)[len("assume:"):] for x in solver.unsat_core()
+                        if str(x).startswith("assume:")))
+
+
+def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str) -> Result:
+    start = time.perf_counter()
+    base = dict(check=check.name, file=check.span.file if check.span else spec.file,
+                line=check.span.line if check.span else 0, kind=check.kind,
+                formula=formula_text, definitions=check.annotations.defs)
+
+    def done(verdict, **kw) -> Result:
+        return Result(verdict=verdict, time_ms=(time.perf_counter() - start) * 1000, **base, **kw)
+
+    ctx = z3.Context()
+    enc = Encoder(spec, ctx)
+    try:
+        solver = z3.Solver(ctx=ctx)
+        solver.set("timeout", max(1, int(timeout_ms)))
+        solver.set("random_seed", 0)
+        for a in spec.assumptions:
+            solver.assert_and_track(enc.expr(a.formula, {}), z3.Bool(f"assume:{a.name}", ctx))
+        env, hyps, body, names = _peel(enc, check.formula, check.kind)
+        for h in hyps:
+            solver.add(h)
+        goal = enc.expr(body, env)
+        solver.add(z3.Not(goal) if check.kind == "valid" else goal)
+        answer = solver.check()
+    except Unsupported as e:
+        return done(Verdict.UNKNOWN, reason=f"unsupported [FC401]: {e}")
+    except z3.Z3Exception as e:
+        return done(Verdict.UNKNOWN, reason=f"solver error: {e}")
+
+    if answer == z3.unknown:
+        why = solver.reason_unknown()
+        if why in ("timeout", "canceled"):
+            why = f"timeout: no answer within {timeout_ms / 1000:g} s (raise it with --timeout)"
+        elif "quantifiers" in why:
+            why = (f"the solver gave up on quantifiers ({why}); quantify over finite sets or "
+                   f"enumerations where you can")
+        return done(Verdict.UNKNOWN, reason=why)
+
+    if answer == z3.unsat:
+        used = _core_names(solver)
+        if check.kind == "valid":
+            if spec.assumptions and _assumptions_inconsistent(spec, timeout_ms):
+                return done(Verdict.UNKNOWN, reason="the assumptions contradict each other, so "
+                            "every formula follows from them; the proof says nothing",
+                            assumptions=used)
+            return done(Verdict.PROVED, assumptions=used)
+        reason = "no value satisfies the formula"
+        if used:
+            reason += " together with the assumptions " + ", ".join(used)
+        return done(Verdict.VIOLATED, reason=reason, assumptions=used)
+
+    model = solver.model()
+    bindings: list[Binding] = []
+    for name, term, t in names:
+        val = decode.value(enc, model, term, t)
+        for row, v, txt, _ in decode.flatten(name, val, t):
+            bindings.append(Binding(row, v, txt))
+    for label_text, (term, t) in sorted(enc.uninterpreted.items()):
+        try:
+            val = decode.value(enc, model, term, t)
+        except z3.Z3Exception:
+            continue
+        bindings.append(Binding(label_text, val, decode.text(val, t)))
+    ex = Explainer(enc, model, spec.sources)
+    try:
+        target = body
+        ex.explain(target, env)
+    except (Unsupported, z3.Z3Exception, KeyError):
+        pass
+    verdict = Verdict.VIOLATED if check.kind == "valid" else Verdict.SATISFIED
+    return done(verdict, model=tuple(bindings), blame=tuple(ex.steps))
+
+
+_consistency: dict[int, bool] = {}
+
+
+def _assumptions_inconsistent(spec: m.Spec, timeout_ms: int) -> bool:
+    key = id(spec)
+    if key not in _consistency:
+        ctx = z3.Context()
+        enc = Encoder(spec, ctx)
+        s = z3.Solver(ctx=ctx)
+        s.set("timeout", max(1, int(timeout_ms)))
+        for a in spec.assumptions:
+            s.add(enc.expr(a.formula, {}))
+        _consistency[key] = s.check() == z3.unsat
+    return _consistency[key]

@@ -1,0 +1,519 @@
+"""Encoding typed model expressions as Z3 terms.
+
+Sets over finite element types (enumerations, Bool) are encoded member-wise, as one Boolean per
+member, so that cardinality, Σ and quantifiers over them expand exactly, without solver
+quantifiers. Sets over other element types are lists of (element, guard) pairs when built from
+literals or comprehensions, and Z3 arrays when they come from fields or functions; the few
+operations that would need to enumerate such an array raise :class:`Unsupported`, which the
+checker turns into an ``unknown`` verdict with the reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import z3
+
+from ..model import nodes as m
+from ..model.types import BOOL, INT, REAL, STRING, EnumT, PrimT, QuantT, RecordT, SetT, SortT, Type
+
+
+class Unsupported(Exception):
+    """A construct this back end cannot encode faithfully; the verdict becomes unknown."""
+
+
+@dataclass
+class EnumSet:
+    """A set over a finite element type: member name → Boolean membership."""
+    elem: Type
+    members: dict  # member (str or bool) -> BoolRef
+
+
+@dataclass
+class ListSet:
+    """A set over an infinite element type, as candidate elements with membership guards."""
+    elem: Type
+    items: list  # [(term, guard BoolRef)]
+    distinct: bool = False
+
+
+def finite_members(t: Type) -> list | None:
+    if isinstance(t, EnumT):
+        return list(t.members)
+    if t == BOOL:
+        return [False, True]
+    return None
+
+
+class Encoder:
+    """Encodes the expressions of one spec in one Z3 context.
+
+    ``env`` maps a bound variable to ``(term, label)``: the Z3 term and the text that stands for
+    it in explanations (its name, or the member it was expanded to).
+    """
+
+    def __init__(self, spec: m.Spec, ctx: z3.Context):
+        self.spec, self.ctx = spec, ctx
+        self._sorts: dict[Type, z3.SortRef] = {}
+        self._enum_consts: dict[tuple[str, str], z3.ExprRef] = {}
+        self._records: dict[str, z3.DatatypeSortRef] = {}
+        self._funcs: dict[str, z3.FuncDeclRef] = {}
+        self._consts: dict[str, z3.ExprRef] = {}
+        self.uninterpreted: dict[str, tuple] = {}  # label -> (term, type): shown in models
+        self._fresh = 0
+
+    # ------------------------------------------------------------------ sorts
+    def sort(self, t: Type) -> z3.SortRef:
+        s = self._sorts.get(t)
+        if s is not None:
+            return s
+        c = self.ctx
+        if t == BOOL:
+            s = z3.BoolSort(c)
+        elif t == INT:
+            s = z3.IntSort(c)
+        elif t == REAL or isinstance(t, QuantT):
+            s = z3.RealSort(c)
+        elif t == STRING:
+            s = z3.StringSort(c)
+        elif isinstance(t, EnumT):
+            s, consts = z3.EnumSort(t.name, list(t.members), ctx=c)
+            for name, k in zip(t.members, consts):
+                self._enum_consts[(t.name, name)] = k
+        elif isinstance(t, SortT):
+            s = z3.DeclareSort(t.name, c)
+        elif isinstance(t, SetT):
+            if t.elem is None:
+                raise Unsupported("a set whose element type is unknown")
+            s = z3.ArraySort(self.sort(t.elem), z3.BoolSort(c))
+        elif isinstance(t, RecordT):
+            dt = z3.Datatype(t.name, ctx=c)
+            dt.declare("mk_" + t.name, *[(f"{t.name}.{f}", self.sort(ft)) for f, ft in t.fields])
+            s = dt.create()
+            self._records[t.name] = s
+        else:
+            raise Unsupported(f"values of type {t}")
+        self._sorts[t] = s
+        return s
+
+    def enum_const(self, t: EnumT, member: str) -> z3.ExprRef:
+        self.sort(t)
+        return self._enum_consts[(t.name, member)]
+
+    def member_term(self, t: Type, member) -> z3.ExprRef:
+        if t == BOOL:
+            return z3.BoolVal(member, self.ctx)
+        return self.enum_const(t, member)  # type: ignore[arg-type]
+
+    def fresh_const(self, name: str, t: Type) -> z3.ExprRef:
+        self._fresh += 1
+        return z3.Const(f"{name}!{self._fresh}", self.sort(t))
+
+    # ------------------------------------------------------------------ values
+    def lit(self, value, t: Type):
+        c = self.ctx
+        if t == BOOL:
+            return z3.BoolVal(bool(value), c)
+        if t == INT:
+            return z3.IntVal(int(value), c)
+        if t == STRING:
+            return z3.StringVal(str(value), c)
+        f = Fraction(value)
+        return z3.RealVal(f"{f.numerator}/{f.denominator}", c)
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, e, env: dict):
+        """Encode ``e``; Boolean/numeric/record terms, or EnumSet/ListSet/array for sets."""
+        return getattr(self, "_" + type(e).__name__)(e, env)
+
+    def term(self, e, env):
+        """Encode as a single Z3 term (sets as arrays)."""
+        x = self.expr(e, env)
+        if isinstance(x, (EnumSet, ListSet)):
+            return self.as_array(x)
+        return x
+
+    def _Lit(self, e: m.Lit, env):
+        return self.lit(e.value, e.type)
+
+    def _EnumConst(self, e: m.EnumConst, env):
+        return self.enum_const(e.type, e.member)  # type: ignore[arg-type]
+
+    def _Var(self, e: m.Var, env):
+        return env[e.name][0]
+
+    def _ConstRef(self, e: m.ConstRef, env):
+        k = self._consts.get(e.name)
+        if k is None:
+            k = z3.Const(e.name, self.sort(e.type))
+            self._consts[e.name] = k
+            self.uninterpreted[e.name] = (k, e.type)
+        return k
+
+    def _Apply(self, e: m.Apply, env):
+        d = self.spec.definitions[e.name]
+        inner = {}
+        for (pname, ptype), arg in zip(d.params, e.args):
+            inner[pname] = (self.expr(arg, env), label(arg, env))
+        return self.expr(d.body, inner)
+
+    def _FuncApp(self, e: m.FuncApp, env):
+        f = self.spec.functions[e.name]
+        args = [self.term(a, env) for a in e.args]
+        result = None
+        total = self._table_total(f)
+        if not total:
+            decl = self._funcs.get(e.name)
+            if decl is None:
+                sorts = [self.sort(t) for t in f.domain] + [self.sort(f.codomain)]
+                decl = z3.Function(e.name, *sorts) if f.domain else None
+                self._funcs[e.name] = decl
+            result = decl(*args) if f.domain else self._ConstRef(m.ConstRef(e.name, f.codomain), env)
+            text = f"{e.name}({', '.join(label(a, env) for a in e.args)})" if f.domain else e.name
+            self.uninterpreted.setdefault(text, (result, f.codomain))
+        for key, value in reversed(f.table):
+            cond = z3.And([a == self._key_term(k, t) for a, k, t in zip(args, key, f.domain)]
+                          or [z3.BoolVal(True, self.ctx)])
+            v = self.term(value, {})
+            result = v if result is None else z3.If(cond, v, result)
+        if result is None:  # an empty total table: impossible, kept for safety
+            raise Unsupported(f"function {e.name} has no values")
+        return result
+
+    def _key_term(self, k, t: Type):
+        if isinstance(t, EnumT):
+            return self.enum_const(t, k)
+        return self.lit(k, t)
+
+    def _table_total(self, f: m.Function) -> bool:
+        doms = [finite_members(t) for t in f.domain]
+        if any(d is None for d in doms) or not f.domain:
+            return False
+        size = 1
+        for d in doms:
+            size *= len(d)  # type: ignore[arg-type]
+        return len(f.table) == size
+
+    def _Total(self, e: m.Total, env):
+        f = self.spec.functions[e.func]
+        return z3.BoolVal(self._table_total(f), self.ctx)
+
+    def _Construct(self, e: m.Construct, env):
+        s = self.sort(e.type)
+        return s.constructor(0)(*[self.term(a, env) for a in e.args])  # type: ignore[attr-defined]
+
+    def _FieldGet(self, e: m.FieldGet, env):
+        obj = self.expr(e.obj, env)
+        rt: RecordT = e.obj.type  # type: ignore[assignment]
+        s = self.sort(rt)
+        idx = [f for f, _ in rt.fields].index(e.field)
+        return s.accessor(0, idx)(obj)  # type: ignore[attr-defined]
+
+    def _Not(self, e, env):
+        return z3.Not(self.expr(e.operand, env))
+
+    def _BoolOp(self, e: m.BoolOp, env):
+        xs = [self.expr(x, env) for x in e.operands]
+        if e.op == "∧":
+            return z3.And(xs)
+        if e.op == "∨":
+            return z3.Or(xs)
+        acc = xs[0]  # ⇔ chains associate to the left
+        for x in xs[1:]:
+            acc = acc == x
+        return acc
+
+    def _Implies(self, e, env):
+        return z3.Implies(self.expr(e.left, env), self.expr(e.right, env))
+
+    def _Cmp(self, e: m.Cmp, env):
+        if isinstance(e.left.type, SetT):
+            eq = self.set_eq(self.expr(e.left, env), self.expr(e.right, env), e.left.type)
+            return eq if e.op == "=" else z3.Not(eq)
+        a, b = self.term(e.left, env), self.term(e.right, env)
+        return {"=": lambda: a == b, "≠": lambda: a != b, "<": lambda: a < b,
+                "≤": lambda: a <= b, ">": lambda: a > b, "≥": lambda: a >= b}[e.op]()
+
+    def _Member(self, e: m.Member, env):
+        r = self.member(self.term(e.elem, env), self.expr(e.set, env))
+        return z3.Not(r) if e.negated else r
+
+    def _Subset(self, e: m.Subset, env):
+        return self.subset(self.expr(e.left, env), self.expr(e.right, env), e.left.type)
+
+    def _Arith(self, e: m.Arith, env):
+        acc = self.term(e.operands[0], env)
+        for op, x in zip(e.ops, e.operands[1:]):
+            y = self.term(x, env)
+            acc = {"+": lambda: acc + y, "-": lambda: acc - y, "×": lambda: acc * y,
+                   "/": lambda: acc / y}[op]()
+        return acc
+
+    def _Neg(self, e, env):
+        return -self.term(e.operand, env)
+
+    def _ToReal(self, e, env):
+        return z3.ToReal(self.term(e.operand, env))
+
+    def _Ite(self, e: m.Ite, env):
+        c = self.expr(e.cond, env)
+        a, b = self.expr(e.then, env), self.expr(e.orelse, env)
+        if isinstance(a, (EnumSet, ListSet)) or isinstance(b, (EnumSet, ListSet)):
+            a, b = self.as_array(self.to_set(a, e.type)), self.as_array(self.to_set(b, e.type))
+        return z3.If(c, a, b)
+
+    # ------------------------------------------------------------------ sets
+    def to_set(self, x, t: SetT):
+        """Normalise a set value: EnumSet for finite element types, else ListSet or array."""
+        if isinstance(x, (EnumSet, ListSet)):
+            return x
+        members = finite_members(t.elem)  # type: ignore[arg-type]
+        if members is not None:
+            return EnumSet(t.elem, {k: z3.Select(x, self.member_term(t.elem, k)) for k in members})  # type: ignore[arg-type]
+        return x  # an array over an infinite type
+
+    def as_array(self, x):
+        if isinstance(x, EnumSet):
+            v = z3.Const(f"_elem!{self._fresh}", self.sort(x.elem))
+            self._fresh += 1
+            body = z3.Or([z3.And(g, v == self.member_term(x.elem, k)) for k, g in x.members.items()]
+                         or [z3.BoolVal(False, self.ctx)])
+            return z3.Lambda([v], body)
+        if isinstance(x, ListSet):
+            v = z3.Const(f"_elem!{self._fresh}", self.sort(x.elem))
+            self._fresh += 1
+            body = z3.Or([z3.And(g, v == t) for t, g in x.items] or [z3.BoolVal(False, self.ctx)])
+            return z3.Lambda([v], body)
+        return x
+
+    def _SetLit(self, e: m.SetLit, env):
+        t: SetT = e.type  # type: ignore[assignment]
+        if t.elem is None:
+            raise Unsupported("an empty set whose element type is unknown")
+        members = finite_members(t.elem)
+        elems = [self.term(x, env) for x in e.elems]
+        if members is not None:
+            out = {}
+            for k in members:
+                mk = self.member_term(t.elem, k)
+                hits = [z3.is_true(z3.simplify(x == mk)) if _is_value(x) else None for x in elems]
+                if any(h is True for h in hits):
+                    out[k] = z3.BoolVal(True, self.ctx)
+                elif all(h is False for h in hits):
+                    out[k] = z3.BoolVal(False, self.ctx)
+                else:
+                    out[k] = z3.Or([x == mk for x in elems])
+            return EnumSet(t.elem, out)
+        return ListSet(t.elem, [(x, z3.BoolVal(True, self.ctx)) for x in elems])
+
+    def _AllOf(self, e: m.AllOf, env):
+        t: SetT = e.type  # type: ignore[assignment]
+        return EnumSet(t.elem, {k: z3.BoolVal(True, self.ctx) for k in finite_members(t.elem)})  # type: ignore[union-attr]
+
+    def _SetOp(self, e: m.SetOp, env):
+        t: SetT = e.type  # type: ignore[assignment]
+        acc = self.to_set(self.expr(e.operands[0], env), t)
+        for op, x in zip(e.ops, e.operands[1:]):
+            y = self.to_set(self.expr(x, env), t)
+            acc = self.set_op(op, acc, y)
+        return acc
+
+    def set_op(self, op, a, b):
+        if isinstance(a, EnumSet) and isinstance(b, EnumSet):
+            f = {"∪": lambda p, q: z3.Or(p, q), "∩": lambda p, q: z3.And(p, q),
+                 "\\": lambda p, q: z3.And(p, z3.Not(q))}[op]
+            return EnumSet(a.elem, {k: _simp(f(a.members[k], b.members[k])) for k in a.members})
+        if isinstance(a, ListSet) and op == "∪" and isinstance(b, ListSet):
+            return ListSet(a.elem, a.items + b.items)
+        if isinstance(a, ListSet):
+            if op == "∩":
+                return ListSet(a.elem, [(t, z3.And(g, self.member(t, b))) for t, g in a.items], a.distinct)
+            if op == "\\":
+                return ListSet(a.elem, [(t, z3.And(g, z3.Not(self.member(t, b)))) for t, g in a.items], a.distinct)
+        # arrays over infinite element types: pointwise with lambdas
+        A, B = self.as_array(a), self.as_array(b)
+        v = z3.Const(f"_elem!{self._fresh}", A.sort().domain())
+        self._fresh += 1
+        body = {"∪": z3.Or(A[v], B[v]), "∩": z3.And(A[v], B[v]),
+                "\\": z3.And(A[v], z3.Not(B[v]))}[op]
+        return z3.Lambda([v], body)
+
+    def member(self, x, s):
+        if isinstance(s, EnumSet):
+            return z3.Or([z3.And(g, x == self.member_term(s.elem, k)) for k, g in s.members.items()]
+                         or [z3.BoolVal(False, self.ctx)])
+        if isinstance(s, ListSet):
+            return z3.Or([z3.And(g, x == t) for t, g in s.items] or [z3.BoolVal(False, self.ctx)])
+        return z3.Select(s, x)
+
+    def subset(self, a, b, t: SetT):
+        a, b = self.to_set(a, t), self.to_set(b, t)
+        if isinstance(a, EnumSet) and isinstance(b, EnumSet):
+            return z3.And([z3.Implies(a.members[k], b.members[k]) for k in a.members])
+        if isinstance(a, ListSet):
+            return z3.And([z3.Implies(g, self.member(x, b)) for x, g in a.items] or
+                          [z3.BoolVal(True, self.ctx)])
+        A, B = self.as_array(a), self.as_array(b)
+        v = z3.Const(f"_elem!{self._fresh}", A.sort().domain())
+        self._fresh += 1
+        return z3.ForAll([v], z3.Implies(A[v], B[v]))
+
+    def set_eq(self, a, b, t: SetT):
+        a, b = self.to_set(a, t), self.to_set(b, t)
+        if isinstance(a, EnumSet) and isinstance(b, EnumSet):
+            return z3.And([a.members[k] == b.members[k] for k in a.members])
+        if isinstance(a, ListSet) or isinstance(b, ListSet):
+            return z3.And(self.subset(a, b, t), self.subset(b, a, t))
+        return a == b
+
+    def _Card(self, e: m.Card, env):
+        s = self.to_set(self.expr(e.operand, env), e.operand.type)
+        return self.card(s)
+
+    def card(self, s):
+        one, zero = z3.IntVal(1, self.ctx), z3.IntVal(0, self.ctx)
+        if isinstance(s, EnumSet):
+            return z3.Sum([z3.If(g, one, zero) for g in s.members.values()] or [zero])
+        if isinstance(s, ListSet):
+            return z3.Sum([z3.If(g, one, zero) for _, g in self.dedup(s)] or [zero])
+        raise Unsupported("the size of a set over an infinite type that is not given by its "
+                          "elements (a field or function value)")
+
+    def dedup(self, s: ListSet):
+        """Guards that count each distinct element once (the first candidate equal to it)."""
+        if s.distinct:
+            return s.items
+        out = []
+        for i, (t, g) in enumerate(s.items):
+            earlier = []
+            for u, h in s.items[:i]:
+                eq = z3.simplify(t == u) if _is_value(t) and _is_value(u) else (t == u)
+                if z3.is_false(eq):
+                    continue
+                earlier.append(z3.And(h, eq))
+            out.append((t, z3.And(g, z3.Not(z3.Or(earlier))) if earlier else g))
+        return out
+
+    # ------------------------------------------------------------------ binders
+    def domain(self, b: m.Binder, env):
+        """The candidates of a binder: a list of (term, guard, label), or None for a
+        quantifier over an infinite type (the solver's quantifier is used)."""
+        if b.domain is None:
+            members = finite_members(b.var_type)
+            if members is None:
+                return None
+            return [(self.member_term(b.var_type, k), z3.BoolVal(True, self.ctx), _show(k))
+                    for k in members]
+        s = self.to_set(self.expr(b.domain, env), b.domain.type)
+        if isinstance(s, EnumSet):
+            return [(self.member_term(s.elem, k), g, _show(k)) for k, g in s.members.items()
+                    if not z3.is_false(g)]
+        if isinstance(s, ListSet):
+            return [(t, g, f"{b.name}#{i + 1}" if not _is_value(t) else str(t))
+                    for i, (t, g) in enumerate(self.dedup(s)) if not z3.is_false(g)]
+        return None
+
+    def fold(self, items, env, leaf, kind: str):
+        """Expand binders and conditions; kind is ∀, ∃, Σ or {} (comprehension)."""
+        if not items:
+            return leaf(env)
+        first, rest = items[0], items[1:]
+        if not isinstance(first, m.Binder):
+            c = self.expr(first, env)
+            inner = self.fold(rest, env, leaf, kind)
+            if kind == "∀":
+                return z3.Implies(c, inner)
+            if kind == "∃":
+                return z3.And(c, inner)
+            if kind == "Σ":
+                return z3.If(c, inner, _zero_like(inner))
+            return [(t, z3.And(c, g)) for t, g in inner]
+        cands = self.domain(first, env)
+        if cands is None:
+            if kind in ("∀", "∃"):
+                v = z3.Const(f"{first.name}!q{self._fresh}", self.sort(first.var_type))
+                self._fresh += 1
+                inner_env = dict(env)
+                inner_env[first.name] = (v, first.name)
+                body = self.fold(rest, inner_env, leaf, kind)
+                if first.domain is not None:
+                    s = self.expr(first.domain, env)
+                    guard = self.member(v, s)
+                    body = z3.Implies(guard, body) if kind == "∀" else z3.And(guard, body)
+                return z3.ForAll([v], body) if kind == "∀" else z3.Exists([v], body)
+            raise Unsupported(f"{'a sum' if kind == 'Σ' else 'a set comprehension'} over the "
+                              f"infinite type {first.var_type}; range over a finite set instead")
+        parts = []
+        for t, g, lab in cands:
+            inner_env = dict(env)
+            inner_env[first.name] = (t, lab)
+            body = self.fold(rest, inner_env, leaf, kind)
+            if kind == "∀":
+                parts.append(body if z3.is_true(g) else z3.Implies(g, body))
+            elif kind == "∃":
+                parts.append(body if z3.is_true(g) else z3.And(g, body))
+            elif kind == "Σ":
+                parts.append(body if z3.is_true(g) else z3.If(g, body, _zero_like(body)))
+            else:
+                parts.extend((x, z3.And(g, h)) for x, h in body)
+        if kind == "∀":
+            return z3.And(parts) if parts else z3.BoolVal(True, self.ctx)
+        if kind == "∃":
+            return z3.Or(parts) if parts else z3.BoolVal(False, self.ctx)
+        if kind == "Σ":
+            return z3.Sum(parts) if parts else None
+        return parts
+
+    def _Quant(self, e: m.Quant, env):
+        return self.fold(list(e.items), env, lambda en: self.expr(e.body, en), e.kind)
+
+    def _Sum(self, e: m.Sum, env):
+        r = self.fold(list(e.items), env, lambda en: self.term(e.body, en), "Σ")
+        if r is None:
+            return self.lit(0, e.type)
+        return r
+
+    def _SetCompr(self, e: m.SetCompr, env):
+        pairs = self.fold(list(e.items), env,
+                          lambda en: [(self.term(e.head, en), z3.BoolVal(True, self.ctx))], "{}")
+        t: SetT = e.type  # type: ignore[assignment]
+        members = finite_members(t.elem)  # type: ignore[arg-type]
+        if members is not None:
+            return EnumSet(t.elem, {k: z3.Or([z3.And(g, x == self.member_term(t.elem, k))
+                                              for x, g in pairs] or [z3.BoolVal(False, self.ctx)])
+                                    for k in members})
+        return ListSet(t.elem, pairs)
+
+
+def _simp(x):
+    return z3.simplify(x) if z3.is_bool(x) and len(x.children()) <= 2 else x
+
+
+def _is_value(x) -> bool:
+    return z3.is_int_value(x) or z3.is_rational_value(x) or z3.is_true(x) or z3.is_false(x) or \
+        (z3.is_app(x) and x.num_args() == 0 and x.decl().kind() == z3.Z3_OP_DT_CONSTRUCTOR) or \
+        z3.is_string_value(x) or (z3.is_app(x) and x.decl().kind() == z3.Z3_OP_DT_CONSTRUCTOR
+                                  and all(_is_value(c) for c in x.children()))
+
+
+def _zero_like(x):
+    return z3.RealVal(0, x.ctx) if z3.is_real(x) else z3.IntVal(0, x.ctx)
+
+
+def _show(k) -> str:
+    return ("true" if k else "false") if isinstance(k, bool) else str(k)
+
+
+def label(e, env) -> str:
+    """A short text for an argument in explanations: a variable's label or a constant."""
+    if isinstance(e, m.Var):
+        return env[e.name][1] if e.name in env else e.name
+    if isinstance(e, m.EnumConst):
+        return e.member
+    if isinstance(e, (m.ConstRef, m.Apply)) and not getattr(e, "args", ()):
+        return e.name
+    if isinstance(e, m.Lit):
+        return str(e.value)
+    if isinstance(e, m.FieldGet):
+        return f"{label(e.obj, env)}.{e.field}"
+    return "…"

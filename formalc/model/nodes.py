@@ -1,0 +1,367 @@
+"""The typed model: what a spec means, with names resolved and every expression typed.
+
+This is the library's central data type; nothing downstream re-reads text. Nodes are frozen
+dataclasses; spans are excluded from equality, so two parses of the same meaning compare equal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Union
+
+from ..diagnostics import Span
+from .types import BOOL, INT, Type
+
+
+def _span():
+    return field(default=None, compare=False, repr=False)
+
+
+# ------------------------------------------------------------------------------ expressions
+@dataclass(frozen=True)
+class Lit:
+    """A literal: bool, int, Fraction (Real or a quantity in base units) or str."""
+    value: bool | int | Fraction | str
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class EnumConst:
+    member: str
+    type: Type  # an EnumT
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Var:
+    """A bound variable: a parameter of a definition or a quantifier's variable."""
+    name: str
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ConstRef:
+    """An uninterpreted constant declared ``x: T``."""
+    name: str
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Apply:
+    """Use of a definition (predicate, metric or named value); ``args`` match its parameters."""
+    name: str
+    args: tuple["Expr", ...]
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class FuncApp:
+    """Application of a declared function (table or uninterpreted)."""
+    name: str
+    args: tuple["Expr", ...]
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Construct:
+    """A tuple value; ``args`` in field order."""
+    record: str
+    args: tuple["Expr", ...]
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class FieldGet:
+    obj: "Expr"
+    field: str
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+    type: Type = BOOL
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # ∧ ∨ ⇔
+    operands: tuple["Expr", ...]
+    type: Type = BOOL
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Implies:
+    left: "Expr"
+    right: "Expr"
+    type: Type = BOOL
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Cmp:
+    op: str  # = ≠ < ≤ > ≥
+    left: "Expr"
+    right: "Expr"
+    type: Type = BOOL
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Member:
+    elem: "Expr"
+    set: "Expr"
+    negated: bool = False
+    type: Type = BOOL
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Subset:
+    left: "Expr"
+    right: "Expr"
+    type: Type = BOOL
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Arith:
+    """Left-associative arithmetic ``a ops[0] b ops[1] c``: + - × /."""
+    ops: tuple[str, ...]
+    operands: tuple["Expr", ...]
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class SetOp:
+    """Left-associative set algebra ``A ops[0] B …``: ∪ ∩ \\."""
+    ops: tuple[str, ...]
+    operands: tuple["Expr", ...]
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: "Expr"
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ToReal:
+    """An Int used where a Real is expected."""
+    operand: "Expr"
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class SetLit:
+    elems: tuple["Expr", ...]
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every member of an enumeration (a type name used as a set)."""
+    type: Type  # SetT(EnumT)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Binder:
+    """``name: T`` (domain is None) or ``name ∈ domain``."""
+    name: str
+    var_type: Type
+    domain: "Expr | None"
+    span: Span = _span()
+
+
+#: Items of a quantifier, sum or comprehension: binders and filter conditions, in order.
+Item = Union[Binder, "Expr"]
+
+
+@dataclass(frozen=True)
+class SetCompr:
+    head: "Expr"
+    items: tuple[Item, ...]
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Card:
+    operand: "Expr"
+    type: Type = INT
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Quant:
+    kind: str  # ∀ ∃
+    items: tuple[Item, ...]
+    body: "Expr"
+    type: Type = BOOL
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Sum:
+    items: tuple[Item, ...]
+    body: "Expr"
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Ite:
+    cond: "Expr"
+    then: "Expr"
+    orelse: "Expr"
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Total:
+    """``total(f)``: every argument tuple of f's finite domain has a table row."""
+    func: str
+    type: Type = BOOL
+    span: Span = _span()
+
+
+Expr = Union[Lit, EnumConst, Var, ConstRef, Apply, FuncApp, Construct, FieldGet, Not, BoolOp,
+             Implies, Cmp, Member, Subset, Arith, SetOp, Neg, ToReal, SetLit, AllOf, SetCompr,
+             Card, Quant, Sum, Ite, Total]
+
+
+def children(e) -> tuple:
+    """The sub-expressions of ``e`` (binders' domains included), in source order."""
+    out = []
+    for name in e.__dataclass_fields__:
+        if name in ("type", "span", "var_type"):
+            continue
+        v = getattr(e, name)
+        if isinstance(v, tuple):
+            out.extend(x for x in v if not isinstance(x, (str, Fraction, int)))
+        elif v is not None and not isinstance(v, (str, bool, int, Fraction)):
+            out.append(v)
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------ declarations
+@dataclass(frozen=True)
+class Annotations:
+    defs: tuple[str, ...] = ()  # cited seed definitions, e.g. ("3.1",)
+    doc: str | None = None
+
+
+@dataclass(frozen=True)
+class TypeDecl:
+    """A declared type: an enumeration, a tuple type or an (implicit) uninterpreted sort."""
+    name: str
+    type: Type
+    annotations: Annotations = Annotations()
+    module: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Function:
+    """``f: A × B → C``; ``table`` maps argument tuples (plain values) to values."""
+    name: str
+    domain: tuple[Type, ...]
+    codomain: Type
+    table: tuple[tuple[tuple, "Expr"], ...] = ()
+    annotations: Annotations = Annotations()
+    module: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Constant:
+    """``x: T``, an uninterpreted constant."""
+    name: str
+    type: Type
+    annotations: Annotations = Annotations()
+    module: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A predicate (Boolean body), metric (numeric body) or named value (no parameters)."""
+    name: str
+    params: tuple[tuple[str, Type], ...]
+    body: Expr
+    type: Type
+    annotations: Annotations = Annotations()
+    module: str = field(default="", compare=False)
+    span: Span = _span()
+
+    @property
+    def kind(self) -> str:
+        if not self.params:
+            return "value"
+        return "predicate" if self.type == BOOL else "metric"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A proof obligation written in a spec."""
+    name: str
+    kind: str  # "valid" or "sat"
+    formula: Expr
+    annotations: Annotations = Annotations()
+    module: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Assumption:
+    name: str
+    formula: Expr
+    annotations: Annotations = Annotations()
+    module: str = field(default="", compare=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A checked spec: the declarations of a file and of everything it imports.
+
+    ``checks`` are the root file's own checks; ``assumptions`` are all that it sees.
+    ``sources`` maps file names to their text (for rendering diagnostics and reports).
+    """
+    file: str
+    types: dict = field(compare=False)
+    functions: dict = field(compare=False)
+    constants: dict = field(compare=False)
+    definitions: dict = field(compare=False)
+    checks: tuple[Check, ...]
+    assumptions: tuple[Assumption, ...]
+    imports: tuple[str, ...] = field(default=(), compare=False)
+    sources: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def _key(self):
+        return (sorted(self.types.items()), sorted(self.functions.items()),
+                sorted(self.constants.items()), sorted(self.definitions.items()),
+                self.checks, self.assumptions)
+
+    def __eq__(self, other) -> bool:  # dicts compared in order-independent form
+        return isinstance(other, Spec) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self.file)

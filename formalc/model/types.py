@@ -1,0 +1,182 @@
+"""Types of the typed model, including quantities with physical dimensions.
+
+A quantity's dimension is a vector of exponents over three base dimensions: CPU (cores),
+data (bytes) and time (seconds). ``Bandwidth`` is data per time, ``Bytes / Bytes`` is a plain
+ratio. Values of quantities are exact rationals in base units.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+Dim = tuple[int, int, int]  # (cpu, data, time) exponents
+DIMENSIONLESS: Dim = (0, 0, 0)
+
+
+class Type:
+    """Base class of all types."""
+
+    __slots__ = ()
+
+    @property
+    def is_numeric(self) -> bool:
+        return isinstance(self, (QuantT,)) or self in (INT, REAL)
+
+    @property
+    def finite(self) -> bool:
+        """Whether the type has finitely many values (so quantifiers over it can be expanded)."""
+        return False
+
+
+@dataclass(frozen=True)
+class PrimT(Type):
+    name: str  # Bool, Int, Real, String
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def finite(self) -> bool:
+        return self.name == "Bool"
+
+
+BOOL, INT, REAL, STRING = PrimT("Bool"), PrimT("Int"), PrimT("Real"), PrimT("String")
+
+_DIM_NAMES: dict[Dim, str] = {(1, 0, 0): "CPU", (0, 1, 0): "Bytes", (0, 0, 1): "Time",
+                              (0, 1, -1): "Bandwidth"}
+_BASE = ("CPU", "Bytes", "Time")
+_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@dataclass(frozen=True)
+class QuantT(Type):
+    dim: Dim
+
+    def __str__(self) -> str:
+        if self.dim in _DIM_NAMES:
+            return _DIM_NAMES[self.dim]
+        parts = []
+        for base, e in zip(_BASE, self.dim):
+            if e == 1:
+                parts.append(base)
+            elif e:
+                parts.append(base + str(e).translate(_SUP))
+        return "·".join(parts)
+
+
+def quantity(dim: Dim) -> Type:
+    """The type of a quantity of dimension ``dim``; a dimensionless quantity is a Real."""
+    return REAL if dim == DIMENSIONLESS else QuantT(dim)
+
+
+def dim_of(t: Type) -> Dim:
+    return t.dim if isinstance(t, QuantT) else DIMENSIONLESS
+
+
+CPU_T, BYTES_T, TIME_T, BANDWIDTH_T = (QuantT((1, 0, 0)), QuantT((0, 1, 0)), QuantT((0, 0, 1)),
+                                       QuantT((0, 1, -1)))
+
+
+@dataclass(frozen=True)
+class EnumT(Type):
+    name: str
+    members: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def finite(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class RecordT(Type):
+    name: str
+    fields: tuple[tuple[str, Type], ...]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def field_type(self, name: str) -> Type | None:
+        for n, t in self.fields:
+            if n == name:
+                return t
+        return None
+
+    @property
+    def finite(self) -> bool:
+        return False  # quantified with the solver's quantifiers rather than expanded
+
+
+@dataclass(frozen=True)
+class SortT(Type):
+    """An uninterpreted sort: a type declared nowhere (the seed's abstract components)."""
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class SetT(Type):
+    elem: Type | None  # None: the element type of `{}` before it meets a context
+
+    def __str__(self) -> str:
+        return f"set {self.elem}" if self.elem is not None else "set ?"
+
+
+#: Built-in type names usable in specs.
+BUILTIN_TYPES: dict[str, Type] = {
+    "Bool": BOOL, "Int": INT, "Real": REAL, "Ratio": REAL, "String": STRING,
+    "CPU": CPU_T, "Bytes": BYTES_T, "Time": TIME_T, "Bandwidth": BANDWIDTH_T,
+}
+
+# ------------------------------------------------------------------------------ units
+# Each unit: (dimension, factor to base units).
+UNITS: dict[str, tuple[Dim, Fraction]] = {}
+
+
+def _u(dim: Dim, table: dict[str, Fraction]) -> None:
+    for name, factor in table.items():
+        UNITS[name] = (dim, Fraction(factor))
+
+
+_u((1, 0, 0), {"m": Fraction(1, 1000), "core": 1, "cores": 1, "vcpu": 1})
+_u((0, 1, 0), {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40})
+_u((0, 0, 1), {"ns": Fraction(1, 10**9), "us": Fraction(1, 10**6), "µs": Fraction(1, 10**6),
+               "ms": Fraction(1, 1000), "s": 1, "min": 60, "h": 3600})
+_u((0, 1, -1), {"bps": Fraction(1, 8), "Kbps": 125, "Mbps": 125_000, "Gbps": 125_000_000})
+_u(DIMENSIONLESS, {"%": Fraction(1, 100)})
+
+#: The unit used to display a value of each named dimension, by magnitude (largest first).
+DISPLAY_UNITS: dict[Dim, list[tuple[str, Fraction]]] = {
+    (1, 0, 0): [("", Fraction(1)), ("m", Fraction(1, 1000))],
+    (0, 1, 0): [("GiB", Fraction(2**30)), ("MiB", Fraction(2**20)), ("KiB", Fraction(2**10)),
+                ("B", Fraction(1))],
+    (0, 0, 1): [("h", Fraction(3600)), ("min", Fraction(60)), ("s", Fraction(1)),
+                ("ms", Fraction(1, 1000)), ("us", Fraction(1, 10**6)), ("ns", Fraction(1, 10**9))],
+    (0, 1, -1): [("Gbps", Fraction(125_000_000)), ("Mbps", Fraction(125_000)),
+                 ("Kbps", Fraction(125)), ("bps", Fraction(1, 8))],
+}
+
+
+def format_quantity(value: Fraction, dim: Dim) -> str:
+    """Show ``value`` (base units) in the largest unit that gives a whole number, if any."""
+    for unit, factor in DISPLAY_UNITS.get(dim, []):
+        scaled = value / factor
+        if scaled.denominator == 1 and (scaled != 0 or unit in ("", "B", "s", "bps")):
+            return f"{scaled.numerator}{unit}"
+    base = {(1, 0, 0): "", (0, 1, 0): "B", (0, 0, 1): "s", (0, 1, -1): "bps"}.get(dim)
+    if base is None:
+        return f"{format_number(value)} [{QuantT(dim)}]"
+    if dim == (0, 1, -1):
+        value = value * 8
+    return f"{format_number(value)}{base}"
+
+
+def format_number(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{value.numerator}/{value.denominator}"
