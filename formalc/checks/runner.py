@@ -32,20 +32,20 @@ def formula_text(spec: m.Spec, check: m.Check) -> str:
 
 def run_checks(spec: m.Spec, timeout_s: float = DEFAULT_TIMEOUT_S,
                select: list[str] | None = None) -> list[Result]:
+    return [run_check(spec, c, timeout_s) for c in spec.checks if matches(c, select)]
+
+
+def run_check(spec: m.Spec, c: m.Check, timeout_s: float = DEFAULT_TIMEOUT_S) -> Result:
+    """Discharge one check; any failure inside formalc becomes an unknown verdict."""
     from ..encode.run import solve  # the solver back end is loaded only when checks run
-    out = []
-    for c in spec.checks:
-        if not matches(c, select):
-            continue
-        text = formula_text(spec, c)
-        start = time.perf_counter()
-        try:
-            out.append(solve(spec, c, int(timeout_s * 1000), text))
-        except RecursionError:
-            out.append(_unknown(spec, c, text, start, "the formula is too deeply nested to encode"))
-        except Exception as e:  # a bug in formalc must never read as a pass
-            out.append(_unknown(spec, c, text, start, f"internal error: {type(e).__name__}: {e}"))
-    return out
+    text = formula_text(spec, c)
+    start = time.perf_counter()
+    try:
+        return solve(spec, c, int(timeout_s * 1000), text)
+    except RecursionError:
+        return _unknown(spec, c, text, start, "the formula is too deeply nested to encode")
+    except Exception as e:  # a bug in formalc must never read as a pass
+        return _unknown(spec, c, text, start, f"internal error: {type(e).__name__}: {e}")
 
 
 def _unknown(spec, c, text, start, reason) -> Result:

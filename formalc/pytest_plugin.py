@@ -1,0 +1,132 @@
+"""pytest plugin: `.iot` files become test files, each check a test item.
+
+Opt in with ``pytest --formalc`` or ``formalc = true`` in the ini file. Then ``pytest -k name``
+selects single checks, and a failing check shows the same report as ``formalc check`` (the
+counterexample and the false sub-formula), not a Python traceback. A check whose verdict is
+unknown fails too, with the reason: an unknown is never a pass.
+
+For a project's own tests the ``formalc_check`` fixture asserts that a check of a spec holds::
+
+    def test_lifecycle(formalc_check):
+        formalc_check("specs/lifecycle.iot", "deleted_absorbing")
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .checks.results import Report, Verdict
+from .checks.runner import DEFAULT_TIMEOUT_S, run_check
+from .diagnostics import render
+from .model.compile import compile_file
+from .model.loader import Loader
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("formalc", "formal checks of .iot specs")
+    group.addoption("--formalc", action="store_true", default=False,
+                    help="collect .iot files and run their checks as tests")
+    group.addoption("--formalc-timeout", type=float, default=None,
+                    help=f"solver time limit per check in seconds (default {DEFAULT_TIMEOUT_S:g})")
+    parser.addini("formalc", type="bool", default=False,
+                  help="collect .iot files and run their checks as tests")
+    parser.addini("formalc_timeout", default=str(DEFAULT_TIMEOUT_S),
+                  help="solver time limit per check in seconds")
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return bool(config.getoption("--formalc") or config.getini("formalc"))
+
+
+def _timeout(config: pytest.Config) -> float:
+    opt = config.getoption("--formalc-timeout")
+    return float(opt if opt is not None else config.getini("formalc_timeout"))
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path):
+    if file_path.suffix == ".iot" and _enabled(parent.config):
+        return IotFile.from_parent(parent, path=file_path)
+    return None
+
+
+class IotFile(pytest.File):
+    """A spec file; compiled once at collection, its checks become items."""
+
+    def collect(self):
+        loader = Loader()
+        diags, spec = compile_file(Path(self.path), loader)
+        if spec is None:
+            yield SpecErrorItem.from_parent(self, name="<spec errors>", diags=diags,
+                                            sources=loader.sources)
+            return
+        for c in spec.checks:
+            yield CheckItem.from_parent(self, name=c.name, spec=spec, check=c)
+
+
+class CheckFailed(Exception):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, spec, check, **kw):
+        super().__init__(**kw)
+        self.spec, self.check = spec, check
+        self.result = None
+
+    def runtest(self) -> None:
+        self.result = run_check(self.spec, self.check, _timeout(self.config))
+        if self.result.verdict is not Verdict.PROVED and self.result.verdict is not Verdict.SATISFIED:
+            from .report.text import render_text
+            text = render_text(Report(results=[self.result]), color=False)
+            raise CheckFailed(text)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CheckFailed):
+            return excinfo.value.text
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        line = self.check.span.line - 1 if self.check.span else 0
+        return self.path, line, f"check {self.check.name}"
+
+
+class SpecErrorItem(pytest.Item):
+    def __init__(self, *, diags, sources, **kw):
+        super().__init__(**kw)
+        self.diags, self.sources = diags, sources
+
+    def runtest(self) -> None:
+        raise CheckFailed("\n".join(render(d, self.sources) for d in self.diags))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CheckFailed):
+            return excinfo.value.text
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, 0, "spec errors"
+
+
+@pytest.fixture
+def formalc_check(request):
+    """``formalc_check(path, name)`` runs one check of a spec file and fails the test, with the
+    formalc report, unless it is proved or satisfied. Returns the :class:`formalc.Result`."""
+    timeout = _timeout(request.config)
+
+    def run(path, name: str):
+        import formalc
+        spec = formalc.load(path)
+        matches = [c for c in spec.checks if c.name == name]
+        if not matches:
+            pytest.fail(f"{path} has no check named {name!r}; it has: "
+                        + ", ".join(c.name for c in spec.checks), pytrace=False)
+        result = run_check(spec, matches[0], timeout)
+        if not result.verdict.holds:
+            from .report.text import render_text
+            pytest.fail(render_text(Report(results=[result])), pytrace=False)
+        return result
+
+    return run
