@@ -32,16 +32,22 @@ def formula_text(spec: m.Spec, check: m.Check) -> str:
 
 def run_checks(spec: m.Spec, timeout_s: float = DEFAULT_TIMEOUT_S,
                select: list[str] | None = None) -> list[Result]:
-    return [run_check(spec, c, timeout_s) for c in spec.checks if matches(c, select)]
+    chosen = [c for c in spec.checks if matches(c, select)]
+    if not chosen:
+        return []
+    from ..encode.run import Session  # the solver back end is loaded only when checks run
+    session = Session(spec)
+    return [run_check(spec, c, timeout_s, session) for c in chosen]
 
 
-def run_check(spec: m.Spec, c: m.Check, timeout_s: float = DEFAULT_TIMEOUT_S) -> Result:
+def run_check(spec: m.Spec, c: m.Check, timeout_s: float = DEFAULT_TIMEOUT_S,
+              session=None) -> Result:
     """Discharge one check; any failure inside formalc becomes an unknown verdict."""
-    from ..encode.run import solve  # the solver back end is loaded only when checks run
+    from ..encode.run import solve
     text = formula_text(spec, c)
     start = time.perf_counter()
     try:
-        return solve(spec, c, int(timeout_s * 1000), text)
+        return solve(spec, c, int(timeout_s * 1000), text, session)
     except RecursionError:
         return _unknown(spec, c, text, start, "the formula is too deeply nested to encode")
     except Exception as e:  # a bug in formalc must never read as a pass

@@ -46,7 +46,24 @@ def _core_names(solver: z3.Solver) -> tuple[str, ...]:
                         if str(x).startswith("assume:")))
 
 
-def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str) -> Result:
+class Session:
+    """One Z3 context and encoder for the checks of one spec: sorts, definitions and named
+    values are encoded once. Each check still gets a fresh solver, so checks stay independent."""
+
+    def __init__(self, spec: m.Spec):
+        self.spec = spec
+        self.ctx = z3.Context()
+        self.enc = Encoder(spec, self.ctx)
+        self._assumptions = None
+
+    def assumptions(self):
+        if self._assumptions is None:
+            self._assumptions = [(a.name, self.enc.expr(a.formula, {})) for a in self.spec.assumptions]
+        return self._assumptions
+
+
+def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
+          session: Session | None = None) -> Result:
     start = time.perf_counter()
     base = dict(check=check.name, file=check.span.file if check.span else spec.file,
                 line=check.span.line if check.span else 0, kind=check.kind,
@@ -55,14 +72,14 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str) -> R
     def done(verdict, **kw) -> Result:
         return Result(verdict=verdict, time_ms=(time.perf_counter() - start) * 1000, **base, **kw)
 
-    ctx = z3.Context()
-    enc = Encoder(spec, ctx)
+    session = session or Session(spec)
+    ctx, enc = session.ctx, session.enc
     try:
         solver = z3.Solver(ctx=ctx)
         solver.set("timeout", max(1, int(timeout_ms)))
         solver.set("random_seed", 0)
-        for a in spec.assumptions:
-            solver.assert_and_track(enc.expr(a.formula, {}), z3.Bool(f"assume:{a.name}", ctx))
+        for name, term in session.assumptions():
+            solver.assert_and_track(term, z3.Bool(f"assume:{name}", ctx))
         env, hyps, body, names = _peel(enc, check.formula, check.kind)
         for h in hyps:
             solver.add(h)
@@ -102,7 +119,7 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str) -> R
         val = decode.value(enc, model, term, t)
         for row, v, txt, _ in decode.flatten(name, val, t):
             bindings.append(Binding(row, v, txt))
-    for label_text, (term, t) in sorted(enc.uninterpreted.items()):
+    for label_text, term, t in _uninterpreted(enc, solver):
         try:
             val = decode.value(enc, model, term, t)
         except z3.Z3Exception:
@@ -116,6 +133,28 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str) -> R
         pass
     verdict = Verdict.VIOLATED if check.kind == "valid" else Verdict.SATISFIED
     return done(verdict, model=tuple(bindings), blame=tuple(ex.steps))
+
+
+def _uninterpreted(enc: Encoder, solver: z3.Solver):
+    """The uninterpreted constants and function applications this check's assertions mention,
+    with their labels, sorted by label."""
+    seen: set[int] = set()
+    found: dict[str, tuple] = {}
+    todo = list(solver.assertions())
+    while todo:
+        t = todo.pop()
+        i = t.get_id()
+        if i in seen:
+            continue
+        seen.add(i)
+        hit = enc.labels.get(i)
+        if hit is not None:
+            found.setdefault(hit[0], (hit[0], t, hit[1]))
+        if z3.is_app(t):
+            todo.extend(t.children())
+        elif z3.is_quantifier(t) or z3.is_lambda(t):
+            todo.append(t.body())
+    return [found[k] for k in sorted(found)]
 
 
 _consistency: dict[int, bool] = {}

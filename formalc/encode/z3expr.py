@@ -59,8 +59,12 @@ class Encoder:
         self._records: dict[str, z3.DatatypeSortRef] = {}
         self._funcs: dict[str, z3.FuncDeclRef] = {}
         self._consts: dict[str, z3.ExprRef] = {}
-        self.uninterpreted: dict[str, tuple] = {}  # label -> (term, type): shown in models
+        # term id -> (label, model type) of uninterpreted constants and function applications,
+        # so that a model can show them in the spec's words
+        self.labels: dict[int, tuple[str, Type]] = {}
         self._fresh = 0
+        self._apply_cache: dict[tuple, object] = {}
+        self._ground: dict[int, bool] = {}
 
     # ------------------------------------------------------------------ sorts
     def sort(self, t: Type) -> z3.SortRef:
@@ -147,15 +151,28 @@ class Encoder:
         if k is None:
             k = z3.Const(e.name, self.sort(e.type))
             self._consts[e.name] = k
-            self.uninterpreted[e.name] = (k, e.type)
+            self.labels[k.get_id()] = (e.name, e.type)
         return k
 
     def _Apply(self, e: m.Apply, env):
         d = self.spec.definitions[e.name]
         inner = {}
+        key: list = [e.name]
         for (pname, ptype), arg in zip(d.params, e.args):
-            inner[pname] = (self.expr(arg, env), label(arg, env))
-        return self.expr(d.body, inner)
+            t = self.expr(arg, env)
+            inner[pname] = (t, label(arg, env))
+            key.append(t.get_id() if isinstance(t, z3.ExprRef) else None)
+        # A definition applied to the same terms encodes to the same term: reuse it.
+        cacheable = None not in key
+        if cacheable:
+            k = tuple(key)
+            hit = self._apply_cache.get(k)
+            if hit is not None:
+                return hit
+        r = self.expr(d.body, inner)
+        if cacheable:
+            self._apply_cache[tuple(key)] = r
+        return r
 
     def _FuncApp(self, e: m.FuncApp, env):
         f = self.spec.functions[e.name]
@@ -170,7 +187,7 @@ class Encoder:
                 self._funcs[e.name] = decl
             result = decl(*args) if f.domain else self._ConstRef(m.ConstRef(e.name, f.codomain), env)
             text = f"{e.name}({', '.join(label(a, env) for a in e.args)})" if f.domain else e.name
-            self.uninterpreted.setdefault(text, (result, f.codomain))
+            self.labels.setdefault(result.get_id(), (text, f.codomain))
         for key, value in reversed(f.table):
             cond = z3.And([a == self._key_term(k, t) for a, k, t in zip(args, key, f.domain)]
                           or [z3.BoolVal(True, self.ctx)])
@@ -207,6 +224,8 @@ class Encoder:
         rt: RecordT = e.obj.type  # type: ignore[assignment]
         s = self.sort(rt)
         idx = [f for f, _ in rt.fields].index(e.field)
+        if z3.is_app(obj) and obj.decl().eq(s.constructor(0)):  # type: ignore[attr-defined]
+            return obj.arg(idx)  # the field of a known tuple value: no accessor term needed
         return s.accessor(0, idx)(obj)  # type: ignore[attr-defined]
 
     def _Not(self, e, env):
@@ -296,7 +315,7 @@ class Encoder:
             out = {}
             for k in members:
                 mk = self.member_term(t.elem, k)
-                hits = [z3.is_true(z3.simplify(x == mk)) if _is_value(x) else None for x in elems]
+                hits = [x.eq(mk) if self.is_ground(x) else None for x in elems]
                 if any(h is True for h in hits):
                     out[k] = z3.BoolVal(True, self.ctx)
                 elif all(h is False for h in hits):
@@ -379,6 +398,17 @@ class Encoder:
         raise Unsupported("the size of a set over an infinite type that is not given by its "
                           "elements (a field or function value)")
 
+    def is_ground(self, x) -> bool:
+        """Whether ``x`` is a value built from literals and constructors only."""
+        k = x.get_id()
+        r = self._ground.get(k)
+        if r is None:
+            r = _is_value(x) if x.num_args() == 0 or not z3.is_app(x) else (
+                x.decl().kind() == z3.Z3_OP_DT_CONSTRUCTOR and
+                all(self.is_ground(c) for c in x.children()))
+            self._ground[k] = r
+        return r
+
     def dedup(self, s: ListSet):
         """Guards that count each distinct element once (the first candidate equal to it)."""
         if s.distinct:
@@ -387,9 +417,11 @@ class Encoder:
         for i, (t, g) in enumerate(s.items):
             earlier = []
             for u, h in s.items[:i]:
-                eq = z3.simplify(t == u) if _is_value(t) and _is_value(u) else (t == u)
-                if z3.is_false(eq):
+                if self.is_ground(t) and self.is_ground(u):
+                    if t.eq(u):  # ground values are equal exactly when their terms are one
+                        earlier.append(h)
                     continue
+                eq = t == u
                 earlier.append(z3.And(h, eq))
             out.append((t, z3.And(g, z3.Not(z3.Or(earlier))) if earlier else g))
         return out
@@ -409,7 +441,7 @@ class Encoder:
             return [(self.member_term(s.elem, k), g, _show(k)) for k, g in s.members.items()
                     if not z3.is_false(g)]
         if isinstance(s, ListSet):
-            return [(t, g, f"{b.name}#{i + 1}" if not _is_value(t) else str(t))
+            return [(t, g, f"{b.name}#{i + 1}" if not self.is_ground(t) else str(t))
                     for i, (t, g) in enumerate(self.dedup(s)) if not z3.is_false(g)]
         return None
 
