@@ -150,10 +150,10 @@ def _uninterpreted(enc: Encoder, solver: z3.Solver):
         hit = enc.labels.get(i)
         if hit is not None:
             found.setdefault(hit[0], (hit[0], t, hit[1]))
-        if z3.is_app(t):
-            todo.extend(t.children())
-        elif z3.is_quantifier(t) or z3.is_lambda(t):
+        if isinstance(t, z3.QuantifierRef):  # quantifiers and lambdas
             todo.append(t.body())
+        elif z3.is_app(t):
+            todo.extend(t.children())
     return [found[k] for k in sorted(found)]
 
 

@@ -64,6 +64,8 @@ class Encoder:
         self.labels: dict[int, tuple[str, Type]] = {}
         self._fresh = 0
         self._apply_cache: dict[tuple, object] = {}
+        self._tables: dict[str, dict] = {}
+        self.true, self.false = z3.BoolVal(True, ctx), z3.BoolVal(False, ctx)
         self._ground: dict[int, bool] = {}
 
     # ------------------------------------------------------------------ sorts
@@ -177,6 +179,10 @@ class Encoder:
     def _FuncApp(self, e: m.FuncApp, env):
         f = self.spec.functions[e.name]
         args = [self.term(a, env) for a in e.args]
+        if f.table and all(self.is_ground(a) for a in args):
+            hit = self._lookup(f).get(tuple(a.get_id() for a in args))
+            if hit is not None:
+                return hit
         result = None
         total = self._table_total(f)
         if not total:
@@ -196,6 +202,15 @@ class Encoder:
         if result is None:  # an empty total table: impossible, kept for safety
             raise Unsupported(f"function {e.name} has no values")
         return result
+
+    def _lookup(self, f: m.Function) -> dict:
+        """The table of ``f`` keyed by the term ids of its (ground) arguments."""
+        t = self._tables.get(f.name)
+        if t is None:
+            t = {tuple(self._key_term(k, ty).get_id() for k, ty in zip(key, f.domain)):
+                 self.term(v, {}) for key, v in f.table}
+            self._tables[f.name] = t
+        return t
 
     def _key_term(self, k, t: Type):
         if isinstance(t, EnumT):
@@ -229,29 +244,77 @@ class Encoder:
         return s.accessor(0, idx)(obj)  # type: ignore[attr-defined]
 
     def _Not(self, e, env):
-        return z3.Not(self.expr(e.operand, env))
+        return self.not_(self.expr(e.operand, env))
+
+    def not_(self, x):
+        if z3.is_true(x):
+            return self.false
+        if z3.is_false(x):
+            return self.true
+        return z3.Not(x)
+
+    def and_(self, xs):
+        """Conjunction with constants folded (exact: only true/false literals are dropped)."""
+        out = []
+        for x in xs:
+            if z3.is_false(x):
+                return self.false
+            if not z3.is_true(x):
+                out.append(x)
+        return out[0] if len(out) == 1 else (z3.And(out) if out else self.true)
+
+    def or_(self, xs):
+        out = []
+        for x in xs:
+            if z3.is_true(x):
+                return self.true
+            if not z3.is_false(x):
+                out.append(x)
+        return out[0] if len(out) == 1 else (z3.Or(out) if out else self.false)
+
+    def implies(self, a, b):
+        if z3.is_false(a) or z3.is_true(b):
+            return self.true
+        if z3.is_true(a):
+            return b
+        return z3.Implies(a, b)
+
+    def eq(self, a, b):
+        """``a = b``, decided at once when both are ground values (equal values of ground
+        terms are one and the same hash-consed term in Z3: numerals are normalised)."""
+        if self.is_ground(a) and self.is_ground(b):
+            return self.true if a.eq(b) else self.false
+        return a == b
 
     def _BoolOp(self, e: m.BoolOp, env):
         xs = [self.expr(x, env) for x in e.operands]
         if e.op == "∧":
-            return z3.And(xs)
+            return self.and_(xs)
         if e.op == "∨":
-            return z3.Or(xs)
+            return self.or_(xs)
         acc = xs[0]  # ⇔ chains associate to the left
         for x in xs[1:]:
-            acc = acc == x
+            acc = self.eq(acc, x)
         return acc
 
     def _Implies(self, e, env):
-        return z3.Implies(self.expr(e.left, env), self.expr(e.right, env))
+        return self.implies(self.expr(e.left, env), self.expr(e.right, env))
 
     def _Cmp(self, e: m.Cmp, env):
         if isinstance(e.left.type, SetT):
             eq = self.set_eq(self.expr(e.left, env), self.expr(e.right, env), e.left.type)
             return eq if e.op == "=" else z3.Not(eq)
         a, b = self.term(e.left, env), self.term(e.right, env)
-        return {"=": lambda: a == b, "≠": lambda: a != b, "<": lambda: a < b,
-                "≤": lambda: a <= b, ">": lambda: a > b, "≥": lambda: a >= b}[e.op]()
+        if e.op == "=":
+            return self.eq(a, b)
+        if e.op == "≠":
+            return self.not_(self.eq(a, b))
+        x, y = _num(a), _num(b)
+        if x is not None and y is not None:
+            r = {"<": x < y, "≤": x <= y, ">": x > y, "≥": x >= y}[e.op]
+            return self.true if r else self.false
+        return {"<": lambda: a < b, "≤": lambda: a <= b, ">": lambda: a > b,
+                "≥": lambda: a >= b}[e.op]()
 
     def _Member(self, e: m.Member, env):
         r = self.member(self.term(e.elem, env), self.expr(e.set, env))
@@ -264,15 +327,24 @@ class Encoder:
         acc = self.term(e.operands[0], env)
         for op, x in zip(e.ops, e.operands[1:]):
             y = self.term(x, env)
+            p, q = _num(acc), _num(y)
+            if p is not None and q is not None and not (op == "/" and q == 0):
+                v = {"+": p + q, "-": p - q, "×": p * q, "/": Fraction(p) / q if op == "/" else 0}[op]
+                acc = self.lit(v, INT if z3.is_int(acc) and op != "/" else REAL)
+                continue
             acc = {"+": lambda: acc + y, "-": lambda: acc - y, "×": lambda: acc * y,
                    "/": lambda: acc / y}[op]()
         return acc
 
     def _Neg(self, e, env):
-        return -self.term(e.operand, env)
+        x = self.term(e.operand, env)
+        v = _num(x)
+        return self.lit(-v, INT if z3.is_int(x) else REAL) if v is not None else -x
 
     def _ToReal(self, e, env):
-        return z3.ToReal(self.term(e.operand, env))
+        x = self.term(e.operand, env)
+        v = _num(x)
+        return self.lit(v, REAL) if v is not None else z3.ToReal(x)
 
     def _Ite(self, e: m.Ite, env):
         c = self.expr(e.cond, env)
@@ -293,11 +365,13 @@ class Encoder:
 
     def as_array(self, x):
         if isinstance(x, EnumSet):
-            v = z3.Const(f"_elem!{self._fresh}", self.sort(x.elem))
-            self._fresh += 1
-            body = z3.Or([z3.And(g, v == self.member_term(x.elem, k)) for k, g in x.members.items()]
-                         or [z3.BoolVal(False, self.ctx)])
-            return z3.Lambda([v], body)
+            # A store chain over the all-false array, members in declaration order, known
+            # non-members left out: the same set always gives the same (ground) term.
+            arr = z3.K(self.sort(x.elem), self.false)
+            for k, g in x.members.items():
+                if not z3.is_false(g):
+                    arr = z3.Store(arr, self.member_term(x.elem, k), g)
+            return arr
         if isinstance(x, ListSet):
             v = z3.Const(f"_elem!{self._fresh}", self.sort(x.elem))
             self._fresh += 1
@@ -359,10 +433,14 @@ class Encoder:
 
     def member(self, x, s):
         if isinstance(s, EnumSet):
-            return z3.Or([z3.And(g, x == self.member_term(s.elem, k)) for k, g in s.members.items()]
-                         or [z3.BoolVal(False, self.ctx)])
+            if self.is_ground(x):
+                for k, g in s.members.items():
+                    if x.eq(self.member_term(s.elem, k)):
+                        return g
+            return self.or_([self.and_([g, self.eq(x, self.member_term(s.elem, k))])
+                             for k, g in s.members.items()])
         if isinstance(s, ListSet):
-            return z3.Or([z3.And(g, x == t) for t, g in s.items] or [z3.BoolVal(False, self.ctx)])
+            return self.or_([self.and_([g, self.eq(x, t)]) for t, g in s.items])
         return z3.Select(s, x)
 
     def subset(self, a, b, t: SetT):
@@ -403,9 +481,12 @@ class Encoder:
         k = x.get_id()
         r = self._ground.get(k)
         if r is None:
-            r = _is_value(x) if x.num_args() == 0 or not z3.is_app(x) else (
-                x.decl().kind() == z3.Z3_OP_DT_CONSTRUCTOR and
-                all(self.is_ground(c) for c in x.children()))
+            if not z3.is_app(x):  # bound variables, quantifiers, lambdas
+                r = False
+            elif x.num_args() == 0:
+                r = _is_value(x)
+            else:
+                r = x.decl().kind() in _GROUND_KINDS and all(self.is_ground(c) for c in x.children())
             self._ground[k] = r
         return r
 
@@ -511,10 +592,22 @@ class Encoder:
         t: SetT = e.type  # type: ignore[assignment]
         members = finite_members(t.elem)  # type: ignore[arg-type]
         if members is not None:
-            return EnumSet(t.elem, {k: z3.Or([z3.And(g, x == self.member_term(t.elem, k))
-                                              for x, g in pairs] or [z3.BoolVal(False, self.ctx)])
+            return EnumSet(t.elem, {k: self.member(self.member_term(t.elem, k), ListSet(t.elem, pairs))
                                     for k in members})
         return ListSet(t.elem, pairs)
+
+
+# Applications that build values: tuples, and the canonical store chains of finite sets.
+_GROUND_KINDS = (z3.Z3_OP_DT_CONSTRUCTOR, z3.Z3_OP_CONST_ARRAY, z3.Z3_OP_STORE)
+
+
+def _num(x):
+    """The exact value of a numeral term, or None."""
+    if z3.is_int_value(x):
+        return x.as_long()
+    if z3.is_rational_value(x):
+        return Fraction(x.numerator_as_long(), x.denominator_as_long())
+    return None
 
 
 def _simp(x):

@@ -1,0 +1,394 @@
+"""The canonical text of a spec: what ``formalc fmt`` prints.
+
+:func:`format_module` prints a parsed :class:`~formalc.syntax.ast.Module`; :func:`format_text`
+parses text and prints it. The output is canonical and deterministic:
+
+* Unicode operators (``∧ ∨ ¬ ⇒ ⇔ ∀ ∃ Σ • ∈ ∉ ⊆ ∪ ∩ × ≤ ≥ ≠ →``), ``:=`` for definitions;
+* one import, declaration, assumption or check per line (expressions are never wrapped);
+  each annotation (``@def 3.1``) on its own line before its item;
+* a blank line wherever the kind of item changes (imports, types, functions and their tables,
+  definitions, assumptions, checks) and before an annotated item whose annotations differ
+  from the previous item's; :func:`format_text` also keeps the text's own blank lines
+  (a run of them becomes one);
+* the fewest parentheses that keep the syntax tree: ``parse(format_module(m))`` gives a module
+  equal to ``m`` (syntax trees compare without spans). ``a ∧ (b ∧ c)`` keeps its parentheses,
+  because the parser keeps that tree as written.
+
+Comments: :func:`format_module` has none to print — the parser drops comments, so a module
+printed from its syntax tree has none. :func:`format_text` puts them back from the text:
+a comment that ends the line of an item's end stays at the end of that (now single) line;
+every other comment gets a line of its own before the item it precedes, or lies inside, or
+at the end of the file. Layout inside an item (line breaks, alignment) is not kept.
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from ..diagnostics import SpecError
+from . import ast
+
+__all__ = ["format_module", "format_text", "format_expr"]
+
+# ---------------------------------------------------------------------------- precedence
+# Binding strength, loosest first. Quantifiers, sums and if-then-else are atoms on their left
+# but extend as far right as they can (see _absorbs).
+TOP, IFF, IMP, OR, AND, NOT, CMP, ADD, MUL, NEG, POSTFIX, ATOM = range(12)
+#: A "follow" marker: the expression is followed by a separator (`,` `•` `|`) that nothing
+#: could absorb, but where an open-ended quantifier is parenthesised for the reader's sake.
+DELIM = -1
+
+_NARY_LEVEL = {"⇔": IFF, "∨": OR, "∧": AND}
+_ADD_OPS = {"+", "-", "∪", "\\"}
+_MUL_OPS = {"×", "/", "∩"}
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+def _prec(e) -> int:
+    if isinstance(e, ast.Nary):
+        return _NARY_LEVEL[e.op]
+    if isinstance(e, ast.Implies):
+        return IMP
+    if isinstance(e, ast.Unary):
+        return NOT if e.op == "¬" else NEG
+    if isinstance(e, ast.Compare):
+        return CMP
+    if isinstance(e, ast.Chain):
+        return _chain_level(e)
+    if isinstance(e, (ast.Call, ast.FieldAccess)):
+        return POSTFIX
+    if isinstance(e, (ast.Number, ast.Quantity)) and e.value < 0:
+        return NEG  # not produced by the parser; printed as `-3`
+    return ATOM
+
+
+def _chain_level(e: ast.Chain) -> int:
+    return ADD if e.ops and e.ops[0] in _ADD_OPS else MUL
+
+
+def _absorbs(e, follow: int | None) -> bool:
+    """Would ``e``, printed bare, swallow what follows it (an operator of level ``follow``)?"""
+    if follow is None:
+        return False
+    if isinstance(e, (ast.Quant, ast.Ite)):
+        return True  # the body / else branch extends right over everything
+    if isinstance(e, ast.Sum):
+        # The body is additive, so `+ × ( .` would be absorbed; a comparison would not, but
+        # `(Σ n ∈ F • n.cpu) ≤ 4` reads better than the bare form, so parenthesise always.
+        return True
+    if isinstance(e, ast.SetOf):
+        return follow == POSTFIX  # `set a(b)` is set (a(b))
+    return False
+
+
+# ---------------------------------------------------------------------------- literals
+def _decimal(value: Fraction, point: bool) -> str:
+    """``value`` as a decimal literal (no exponent); ``point`` forces a decimal point."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    n, d = value.numerator, value.denominator
+    if d == 1:
+        return f"{sign}{n}.0" if point else f"{sign}{n}"
+    rest = d
+    twos = fives = 0
+    while rest % 2 == 0:
+        rest //= 2
+        twos += 1
+    while rest % 5 == 0:
+        rest //= 5
+        fives += 1
+    if rest != 1:
+        raise ValueError(f"{value} has no finite decimal form, so no literal denotes it")
+    k = max(twos, fives)
+    digits = str(n * 10 ** k // d).rjust(k + 1, "0")
+    return f"{sign}{digits[:-k]}.{digits[-k:]}"
+
+
+def _string(value: str) -> str:
+    out = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{out}"'
+
+
+def _type(t) -> str:
+    if isinstance(t, ast.SetType):
+        return "set " + _type(t.elem)
+    return t.name
+
+
+# ---------------------------------------------------------------------------- expressions
+def _x(e, need: int, follow: int | None) -> str:
+    """``e`` in a slot that needs binding strength ``need``, followed by ``follow``."""
+    if _prec(e) < need or _absorbs(e, follow):
+        return "(" + _bare(e, None) + ")"
+    return _bare(e, follow)
+
+
+def _bare(e, follow: int | None) -> str:
+    if isinstance(e, ast.Name):
+        return e.name
+    if isinstance(e, ast.Number):
+        return _decimal(e.value, not e.is_int)
+    if isinstance(e, ast.Quantity):
+        return _decimal(e.value, False) + e.unit
+    if isinstance(e, ast.String):
+        return _string(e.value)
+    if isinstance(e, ast.BoolLit):
+        return "true" if e.value else "false"
+    if isinstance(e, ast.Unary):
+        if e.op == "¬":
+            return "¬" + _x(e.operand, NOT, follow)
+        inner = e.operand
+        if isinstance(inner, ast.Unary) or (isinstance(inner, (ast.Number, ast.Quantity))
+                                            and inner.value < 0):
+            return "-(" + _bare(inner, None) + ")"  # not `--x`
+        return "-" + _x(inner, NEG, follow)
+    if isinstance(e, ast.Nary):
+        level = _NARY_LEVEL[e.op]
+        return _join(e.operands, [e.op] * (len(e.operands) - 1), level + 1, level, follow)
+    if isinstance(e, ast.Implies):
+        return f"{_x(e.left, OR, IMP)} ⇒ {_x(e.right, IMP, follow)}"
+    if isinstance(e, ast.Compare):
+        return f"{_x(e.left, ADD, CMP)} {e.op} {_x(e.right, ADD, follow)}"
+    if isinstance(e, ast.Chain):
+        level = _chain_level(e)
+        return _join(e.operands, e.ops, level + 1, level, follow)
+    if isinstance(e, ast.Call):
+        return _x(e.func, POSTFIX, POSTFIX) + "(" + ", ".join(_arg(a) for a in e.args) + ")"
+    if isinstance(e, ast.FieldAccess):
+        return _x(e.obj, POSTFIX, POSTFIX) + "." + e.field
+    if isinstance(e, ast.SetLit):
+        return "{" + ", ".join(_x(x, TOP, None) for x in e.elems) + "}"
+    if isinstance(e, ast.SetCompr):
+        return "{" + _x(e.head, TOP, DELIM) + " | " + _items(e.items) + "}"
+    if isinstance(e, ast.Card):
+        inner = _x(e.operand, TOP, None)
+        if inner.startswith("|") or inner.endswith("|"):
+            inner = f" {inner} "  # `||` would lex as the ASCII `or`
+        return "|" + inner + "|"
+    if isinstance(e, ast.Quant):
+        return f"{e.kind} {_items(e.items)} • {_x(e.body, TOP, follow)}"
+    if isinstance(e, ast.Sum):
+        return f"Σ {_items(e.items)} • {_x(e.body, ADD, follow)}"
+    if isinstance(e, ast.Ite):
+        return (f"if {_x(e.cond, TOP, None)} then {_x(e.then, TOP, None)} "
+                f"else {_x(e.orelse, TOP, follow)}")
+    if isinstance(e, ast.SetOf):
+        return "set " + _x(e.elem, POSTFIX, follow)
+    raise TypeError(f"not an expression node: {e!r}")
+
+
+def _join(operands, ops, need: int, level: int, follow: int | None) -> str:
+    last = len(operands) - 1
+    parts = [_x(o, need, follow if i == last else level) for i, o in enumerate(operands)]
+    out = parts[0]
+    for op, part in zip(ops, parts[1:]):
+        out += f" {op} {part}"
+    return out
+
+
+def _arg(a: ast.Arg) -> str:
+    value = _x(a.value, TOP, None)
+    return value if a.name is None else f"{a.name}: {value}"
+
+
+def _items(items) -> str:
+    out = []
+    for it in items:
+        if isinstance(it, ast.TypedBinder):
+            out.append(f"{it.name}: {_type(it.type)}")
+        else:
+            out.append(_x(it, TOP, DELIM))
+    return ", ".join(out)
+
+
+def format_expr(e) -> str:
+    """The canonical text of one expression (as it would stand alone after ``check``)."""
+    return _x(e, TOP, None)
+
+
+# ---------------------------------------------------------------------------- items
+def _annotation(a: ast.Annotation) -> str:
+    if a.value is None:
+        return f"@{a.key}"
+    if _NUMBER.fullmatch(a.value):
+        return f"@{a.key} {a.value}"
+    return f'@{a.key} "{a.value}"'  # the parser keeps the string's text as written
+
+
+def _item_body(item) -> str:
+    if isinstance(item, ast.Import):
+        return f'import "{item.target}"' if item.is_path else f"import {item.target}"
+    if isinstance(item, ast.EnumDecl):
+        return f"{item.name} = {{" + ", ".join(m.name for m in item.members) + "}"
+    if isinstance(item, ast.TupleDecl):
+        fields = ", ".join(_type(f.type) if f.name is None else f"{f.name}: {_type(f.type)}"
+                           for f in item.fields)
+        return f"{item.name} = ({fields})"
+    if isinstance(item, ast.FuncSig):
+        return (f"{item.name}: " + " × ".join(_type(t) for t in item.domain)
+                + f" → {_type(item.codomain)}")
+    if isinstance(item, ast.ValueSig):
+        return f"{item.name}: {_type(item.type)}"
+    if isinstance(item, ast.DefDecl):
+        params = ", ".join(_arg(a) for a in item.params)
+        return f"{item.name}({params}) := {format_expr(item.body)}"
+    if isinstance(item, ast.ConstDecl):
+        return f"{item.name} := {format_expr(item.body)}"
+    if isinstance(item, ast.EntryDecl):
+        args = ", ".join(_arg(a) for a in item.args)
+        return f"{item.name}({args}) = {format_expr(item.value)}"
+    if isinstance(item, ast.CheckStmt):
+        head = "check sat" if item.kind == "sat" else "check"
+        name = f" {item.name}:" if item.name is not None else ""
+        return f"{head}{name} {format_expr(item.formula)}"
+    if isinstance(item, ast.AssumeStmt):
+        name = f" {item.name}:" if item.name is not None else ""
+        return f"assume{name} {format_expr(item.formula)}"
+    raise TypeError(f"not a module item: {item!r}")
+
+
+def format_item(item) -> str:
+    """One item: its annotations, one a line, then the item itself (no final newline)."""
+    lines = [_annotation(a) for a in getattr(item, "annotations", ())]
+    lines.append(_item_body(item))
+    return "\n".join(lines)
+
+
+def _group(item) -> str:
+    if isinstance(item, ast.Import):
+        return "import"
+    if isinstance(item, (ast.EnumDecl, ast.TupleDecl)):
+        return "type"
+    if isinstance(item, (ast.FuncSig, ast.ValueSig, ast.EntryDecl)):
+        return "function"
+    if isinstance(item, (ast.DefDecl, ast.ConstDecl)):
+        return "definition"
+    if isinstance(item, ast.AssumeStmt):
+        return "assume"
+    return "check"
+
+
+def _blank_before(prev, item) -> bool:
+    """The layout rule: a blank line where the kind of item changes, and before an annotated
+    item whose annotations differ from those of the item before it."""
+    if prev is None:
+        return False
+    anns = getattr(item, "annotations", ())
+    return _group(prev) != _group(item) or (bool(anns) and anns != getattr(prev, "annotations", ()))
+
+
+def format_module(module: ast.Module) -> str:
+    """The canonical text of ``module`` (ends with a newline unless the module is empty)."""
+    return _layout(module.items, None, None, ())
+
+
+BLANK = None  # a blank line in a list of comment lines
+
+
+def _layout(items, leading, trailing, tail) -> str:
+    """``leading[i]``: the comments (and BLANKs) before item ``i``; ``trailing[i]``: the
+    comments that end its last line; ``tail``: those after the last item."""
+    out: list[str] = []
+    prev = None
+    for i, item in enumerate(items):
+        before = list(leading[i]) if leading else []
+        if _blank_before(prev, item) and (not before or before[0] is not BLANK):
+            before.insert(0, BLANK)
+        if prev is None:
+            while before and before[0] is BLANK:
+                before.pop(0)
+        out.extend("" if x is BLANK else x for x in before)
+        text = format_item(item)
+        if trailing and trailing[i]:
+            text += " " + " ".join(trailing[i])
+        out.append(text)
+        prev = item
+    tail = list(tail)
+    if not out:
+        while tail and tail[0] is BLANK:
+            tail.pop(0)
+    out.extend("" if x is BLANK else x for x in tail)
+    return "\n".join(out) + "\n" if out else ""
+
+
+# ---------------------------------------------------------------------------- text
+def _comments(text: str):
+    """``(start, end)`` of each comment of ``text`` (text that the lexer accepted)."""
+    out = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < n and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append((i, end))
+            i = end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append((i, end))
+            i = end
+        else:
+            i += 1
+    return out
+
+
+def format_text(text: str, name: str = "<string>") -> str:
+    """Parse ``text`` and return its canonical form; raises :class:`SpecError` when it does not
+    parse. ``format_text(format_text(t)) == format_text(t)``.
+
+    Besides the layout rule of :func:`format_module`, a blank line of the text between two
+    items (or comments) is kept, as one blank line.
+    """
+    from .parser import parse
+
+    diags, module = parse(text, name)
+    if any(d.is_error for d in diags):
+        raise SpecError(diags, {name: text})
+    items = module.items
+    spans = [(it.span.start_pos, it.span.end_pos) for it in items]
+    comments = _comments(text) if "/" in text else []
+    leading: list[list] = [[] for _ in items]
+    inside: list[list] = [[] for _ in items]
+    trailing: list[list] = [[] for _ in items]
+    tail: list = []
+    k = -1  # the item before the gap being read
+    anchor = 0  # where the last thing printed (item or comment) ends in the text
+    ci = 0
+
+    def gap_to(pos: int, dest: list) -> None:
+        nonlocal anchor
+        if text.count("\n", anchor, pos) >= 2:
+            dest.append(BLANK)
+        anchor = pos
+
+    for j, (start, end) in enumerate(spans + [(len(text), len(text))]):
+        dest = leading[j] if j < len(items) else tail
+        # comments between item k (ending at `anchor`) and item j
+        while ci < len(comments) and comments[ci][0] < start:
+            cs, ce = comments[ci]
+            body = text[cs:ce].rstrip()
+            if k >= 0 and not dest and "\n" not in text[anchor:cs]:
+                trailing[k].append(body)  # on the line where item k ends
+                anchor = ce
+            else:
+                gap_to(cs, dest)
+                dest.append(body)
+                anchor = ce
+            ci += 1
+        if j < len(items):
+            gap_to(start, dest)
+            # comments inside item j go before it
+            while ci < len(comments) and comments[ci][0] < end:
+                cs, ce = comments[ci]
+                inside[j].append(text[cs:ce].rstrip())
+                ci += 1
+            leading[j].extend(inside[j])
+            anchor = end
+            k = j
+    return _layout(items, leading, trailing, tail)
