@@ -66,6 +66,7 @@ class Encoder:
         self._apply_cache: dict[tuple, object] = {}
         self._tables: dict[str, dict] = {}
         self.true, self.false = z3.BoolVal(True, ctx), z3.BoolVal(False, ctx)
+        self._tid, self._fid = self.true.get_id(), self.false.get_id()
         self._ground: dict[int, bool] = {}
 
     # ------------------------------------------------------------------ sorts
@@ -246,10 +247,17 @@ class Encoder:
     def _Not(self, e, env):
         return self.not_(self.expr(e.operand, env))
 
+    def is_t(self, x) -> bool:
+        """Whether ``x`` is the literal true (terms are hash-consed: compare ids)."""
+        return x.get_id() == self._tid
+
+    def is_f(self, x) -> bool:
+        return x.get_id() == self._fid
+
     def not_(self, x):
-        if z3.is_true(x):
+        if self.is_t(x):
             return self.false
-        if z3.is_false(x):
+        if self.is_f(x):
             return self.true
         return z3.Not(x)
 
@@ -257,25 +265,25 @@ class Encoder:
         """Conjunction with constants folded (exact: only true/false literals are dropped)."""
         out = []
         for x in xs:
-            if z3.is_false(x):
+            if self.is_f(x):
                 return self.false
-            if not z3.is_true(x):
+            if not self.is_t(x):
                 out.append(x)
         return out[0] if len(out) == 1 else (z3.And(out) if out else self.true)
 
     def or_(self, xs):
         out = []
         for x in xs:
-            if z3.is_true(x):
+            if self.is_t(x):
                 return self.true
-            if not z3.is_false(x):
+            if not self.is_f(x):
                 out.append(x)
         return out[0] if len(out) == 1 else (z3.Or(out) if out else self.false)
 
     def implies(self, a, b):
-        if z3.is_false(a) or z3.is_true(b):
+        if self.is_f(a) or self.is_t(b):
             return self.true
-        if z3.is_true(a):
+        if self.is_t(a):
             return b
         return z3.Implies(a, b)
 
@@ -369,7 +377,7 @@ class Encoder:
             # non-members left out: the same set always gives the same (ground) term.
             arr = z3.K(self.sort(x.elem), self.false)
             for k, g in x.members.items():
-                if not z3.is_false(g):
+                if not self.is_f(g):
                     arr = z3.Store(arr, self.member_term(x.elem, k), g)
             return arr
         if isinstance(x, ListSet):
@@ -476,6 +484,14 @@ class Encoder:
         raise Unsupported("the size of a set over an infinite type that is not given by its "
                           "elements (a field or function value)")
 
+    def name_of(self, t) -> str | None:
+        """The name of the named value (``e1 := EdgeNode(…)``) whose term is ``t``, if any."""
+        k = t.get_id()
+        for key, v in self._apply_cache.items():
+            if len(key) == 1 and isinstance(v, z3.ExprRef) and v.get_id() == k:
+                return key[0]
+        return None
+
     def is_ground(self, x) -> bool:
         """Whether ``x`` is a value built from literals and constructors only."""
         k = x.get_id()
@@ -520,10 +536,10 @@ class Encoder:
         s = self.to_set(self.expr(b.domain, env), b.domain.type)
         if isinstance(s, EnumSet):
             return [(self.member_term(s.elem, k), g, _show(k)) for k, g in s.members.items()
-                    if not z3.is_false(g)]
+                    if not self.is_f(g)]
         if isinstance(s, ListSet):
-            return [(t, g, f"{b.name}#{i + 1}" if not self.is_ground(t) else str(t))
-                    for i, (t, g) in enumerate(self.dedup(s)) if not z3.is_false(g)]
+            return [(t, g, self.name_of(t) or f"{b.name}#{i + 1}")
+                    for i, (t, g) in enumerate(self.dedup(s)) if not self.is_f(g)]
         return None
 
     def fold(self, items, env, leaf, kind: str):
@@ -562,11 +578,11 @@ class Encoder:
             inner_env[first.name] = (t, lab)
             body = self.fold(rest, inner_env, leaf, kind)
             if kind == "∀":
-                parts.append(body if z3.is_true(g) else z3.Implies(g, body))
+                parts.append(body if self.is_t(g) else z3.Implies(g, body))
             elif kind == "∃":
-                parts.append(body if z3.is_true(g) else z3.And(g, body))
+                parts.append(body if self.is_t(g) else z3.And(g, body))
             elif kind == "Σ":
-                parts.append(body if z3.is_true(g) else z3.If(g, body, _zero_like(body)))
+                parts.append(body if self.is_t(g) else z3.If(g, body, _zero_like(body)))
             else:
                 parts.extend((x, z3.And(g, h)) for x, h in body)
         if kind == "∀":
