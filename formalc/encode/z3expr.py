@@ -63,8 +63,13 @@ class Encoder:
         # so that a model can show them in the spec's words
         self.labels: dict[int, tuple[str, Type]] = {}
         self._fresh = 0
+        # Caches keyed by Z3 term ids. Z3 reuses the id of a freed term, so every term whose id
+        # is a key is kept alive in ``_keep`` for as long as the encoder lives.
+        self._keep: list = []
         self._apply_cache: dict[tuple, object] = {}
         self._tables: dict[str, dict] = {}
+        self._rdecls: dict[str, tuple] = {}
+        self._nums: dict[int, object] = {}
         self.true, self.false = z3.BoolVal(True, ctx), z3.BoolVal(False, ctx)
         self._tid, self._fid = self.true.get_id(), self.false.get_id()
         self._ground: dict[int, bool] = {}
@@ -161,9 +166,11 @@ class Encoder:
         d = self.spec.definitions[e.name]
         inner = {}
         key: list = [e.name]
+        args = []
         for (pname, ptype), arg in zip(d.params, e.args):
             t = self.expr(arg, env)
             inner[pname] = (t, label(arg, env))
+            args.append(t)
             key.append(t.get_id() if isinstance(t, z3.ExprRef) else None)
         # A definition applied to the same terms encodes to the same term: reuse it.
         cacheable = None not in key
@@ -175,6 +182,7 @@ class Encoder:
         r = self.expr(d.body, inner)
         if cacheable:
             self._apply_cache[tuple(key)] = r
+            self._keep.append(args)
         return r
 
     def _FuncApp(self, e: m.FuncApp, env):
@@ -194,7 +202,9 @@ class Encoder:
                 self._funcs[e.name] = decl
             result = decl(*args) if f.domain else self._ConstRef(m.ConstRef(e.name, f.codomain), env)
             text = f"{e.name}({', '.join(label(a, env) for a in e.args)})" if f.domain else e.name
-            self.labels.setdefault(result.get_id(), (text, f.codomain))
+            if result.get_id() not in self.labels:
+                self.labels[result.get_id()] = (text, f.codomain)
+                self._keep.append(result)
         for key, value in reversed(f.table):
             cond = z3.And([a == self._key_term(k, t) for a, k, t in zip(args, key, f.domain)]
                           or [z3.BoolVal(True, self.ctx)])
@@ -208,8 +218,11 @@ class Encoder:
         """The table of ``f`` keyed by the term ids of its (ground) arguments."""
         t = self._tables.get(f.name)
         if t is None:
-            t = {tuple(self._key_term(k, ty).get_id() for k, ty in zip(key, f.domain)):
-                 self.term(v, {}) for key, v in f.table}
+            t = {}
+            for key, v in f.table:
+                terms = [self._key_term(k, ty) for k, ty in zip(key, f.domain)]
+                self._keep.append(terms)
+                t[tuple(x.get_id() for x in terms)] = self.term(v, {})
             self._tables[f.name] = t
         return t
 
@@ -231,18 +244,29 @@ class Encoder:
         f = self.spec.functions[e.func]
         return z3.BoolVal(self._table_total(f), self.ctx)
 
+    def _record_decls(self, rt: RecordT):
+        """(constructor, its id, {field: (index, accessor)}) of a tuple type, made once."""
+        d = self._rdecls.get(rt.name)
+        if d is None:
+            s = self.sort(rt)
+            ctor = s.constructor(0)  # type: ignore[attr-defined]
+            d = (ctor, ctor.get_id(),
+                 {f: (i, s.accessor(0, i)) for i, (f, _) in enumerate(rt.fields)})  # type: ignore[attr-defined]
+            self._rdecls[rt.name] = d
+        return d
+
     def _Construct(self, e: m.Construct, env):
-        s = self.sort(e.type)
-        return s.constructor(0)(*[self.term(a, env) for a in e.args])  # type: ignore[attr-defined]
+        ctor = self._record_decls(e.type)[0]  # type: ignore[arg-type]
+        return ctor(*[self.term(a, env) for a in e.args])
 
     def _FieldGet(self, e: m.FieldGet, env):
         obj = self.expr(e.obj, env)
-        rt: RecordT = e.obj.type  # type: ignore[assignment]
-        s = self.sort(rt)
-        idx = [f for f, _ in rt.fields].index(e.field)
-        if z3.is_app(obj) and obj.decl().eq(s.constructor(0)):  # type: ignore[attr-defined]
-            return obj.arg(idx)  # the field of a known tuple value: no accessor term needed
-        return s.accessor(0, idx)(obj)  # type: ignore[attr-defined]
+        _, ctor_id, fields = self._record_decls(e.obj.type)  # type: ignore[arg-type]
+        idx, acc = fields[e.field]
+        if self.is_ground(obj) or (z3.is_app(obj) and obj.decl().get_id() == ctor_id):
+            if obj.decl().get_id() == ctor_id:
+                return obj.arg(idx)  # the field of a known tuple value: no accessor term needed
+        return acc(obj)
 
     def _Not(self, e, env):
         return self.not_(self.expr(e.operand, env))
@@ -317,7 +341,7 @@ class Encoder:
             return self.eq(a, b)
         if e.op == "≠":
             return self.not_(self.eq(a, b))
-        x, y = _num(a), _num(b)
+        x, y = self.num(a), self.num(b)
         if x is not None and y is not None:
             r = {"<": x < y, "≤": x <= y, ">": x > y, "≥": x >= y}[e.op]
             return self.true if r else self.false
@@ -335,7 +359,7 @@ class Encoder:
         acc = self.term(e.operands[0], env)
         for op, x in zip(e.ops, e.operands[1:]):
             y = self.term(x, env)
-            p, q = _num(acc), _num(y)
+            p, q = self.num(acc), self.num(y)
             if p is not None and q is not None and not (op == "/" and q == 0):
                 v = {"+": p + q, "-": p - q, "×": p * q, "/": Fraction(p) / q if op == "/" else 0}[op]
                 acc = self.lit(v, INT if z3.is_int(acc) and op != "/" else REAL)
@@ -346,12 +370,12 @@ class Encoder:
 
     def _Neg(self, e, env):
         x = self.term(e.operand, env)
-        v = _num(x)
+        v = self.num(x)
         return self.lit(-v, INT if z3.is_int(x) else REAL) if v is not None else -x
 
     def _ToReal(self, e, env):
         x = self.term(e.operand, env)
-        v = _num(x)
+        v = self.num(x)
         return self.lit(v, REAL) if v is not None else z3.ToReal(x)
 
     def _Ite(self, e: m.Ite, env):
@@ -484,6 +508,17 @@ class Encoder:
         raise Unsupported("the size of a set over an infinite type that is not given by its "
                           "elements (a field or function value)")
 
+    def num(self, x):
+        """The exact value of a numeral term, or None (memoised by term id)."""
+        k = x.get_id()
+        try:
+            return self._nums[k]
+        except KeyError:
+            v = _num(x) if self.is_ground(x) else None
+            self._nums[k] = v
+            self._keep.append(x)
+            return v
+
     def name_of(self, t) -> str | None:
         """The name of the named value (``e1 := EdgeNode(…)``) whose term is ``t``, if any."""
         k = t.get_id()
@@ -504,6 +539,7 @@ class Encoder:
             else:
                 r = x.decl().kind() in _GROUND_KINDS and all(self.is_ground(c) for c in x.children())
             self._ground[k] = r
+            self._keep.append(x)
         return r
 
     def dedup(self, s: ListSet):

@@ -126,6 +126,26 @@ class SetT(Type):
         return f"set {self.elem}" if self.elem is not None else "set ?"
 
 
+def _cache_hash(cls):
+    """Memoise the generated hash of a frozen dataclass: types are hashed on every lookup of
+    their solver sort, and nested types (tuples of tuples) are costly to hash."""
+    generated = cls.__hash__
+
+    def __hash__(self):
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = generated(self)
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    cls.__hash__ = __hash__
+    return cls
+
+
+for _cls in (PrimT, QuantT, EnumT, RecordT, SortT, SetT):
+    _cache_hash(_cls)
+
+
 #: Built-in type names usable in specs.
 BUILTIN_TYPES: dict[str, Type] = {
     "Bool": BOOL, "Int": INT, "Real": REAL, "Ratio": REAL, "String": STRING,

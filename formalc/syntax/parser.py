@@ -32,6 +32,13 @@ _CANON = {
 _NAME_CANON = {"delta": "δ"}  # DESIGN: `δ delta` are one name
 
 
+def _canon_name(tok: Token) -> Token:
+    """Lexer callback: `delta` is the ASCII spelling of the name `δ`, wherever it stands."""
+    if tok.value in _NAME_CANON:
+        return tok.update(value=_NAME_CANON[tok.value])
+    return tok
+
+
 def _canon(op: str) -> str:
     return _CANON.get(op, op)
 
@@ -322,7 +329,7 @@ def _get_parser() -> Lark:
     if _parser is None:
         grammar = resources.files("formalc.syntax").joinpath("grammar.lark").read_text("utf-8")
         _parser = Lark(grammar, parser="lalr", lexer="contextual", transformer=_builder,
-                       maybe_placeholders=True, cache=True)
+                       maybe_placeholders=True, cache=True, lexer_callbacks={"NAME": _canon_name})
     return _parser
 
 
