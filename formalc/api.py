@@ -52,20 +52,63 @@ def check(spec: Spec, *, timeout: float = DEFAULT_TIMEOUT_S,
 
 
 def check_paths(paths: list[str], *, timeout: float = DEFAULT_TIMEOUT_S,
-                select: list[str] | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Report:
+                select: list[str] | None = None, max_size: int = DEFAULT_MAX_SIZE,
+                jobs: int | None = None) -> Report:
     """Check files and folders (folders: every ``.iot`` file in them). Spec errors are in
-    ``report.diagnostics``; the checks of the files without errors still run."""
+    ``report.diagnostics``; the checks of the files without errors still run.
+
+    ``jobs`` worker processes check files in parallel (default: one per CPU, at most one per
+    file); results and diagnostics come back in file order, so the report does not depend on it.
+    """
     diags, files = collect_files(paths)
     report = Report(diagnostics=list(diags))
-    loader = Loader(max_size=max_size)
-    for f in files:
-        fdiags, spec = compile_file(f, loader)
+    jobs = _jobs(jobs, len(files))
+    if jobs > 1:
+        outcomes = _parallel(files, timeout, select, max_size, jobs)
+    else:
+        loader = Loader(max_size=max_size)
+        outcomes = [_check_file(f, timeout, select, loader) for f in files]
+    for f, (fdiags, results, sources) in zip(files, outcomes):
         report.diagnostics.extend(d for d in fdiags if d not in report.diagnostics)
         report.files.append(str(f))
-        if spec is not None:
-            report.results.extend(run_checks(spec, timeout, select))
-    report.sources = dict(loader.sources)
+        report.results.extend(results)
+        report.sources.update(sources)
     return report
+
+
+def _jobs(jobs: int | None, n_files: int) -> int:
+    if jobs is None:
+        env = os.environ.get("FORMALC_JOBS")
+        jobs = int(env) if env and env.isdigit() else (os.cpu_count() or 1)
+    return max(1, min(jobs, n_files))
+
+
+def _check_file(path: Path, timeout, select, loader: Loader):
+    fdiags, spec = compile_file(path, loader)
+    results = run_checks(spec, timeout, select) if spec is not None else []
+    return fdiags, results, dict(loader.sources)
+
+
+def _worker(args):
+    path, timeout, select, max_size = args
+    return _check_file(path, timeout, select, Loader(max_size=max_size))
+
+
+def _parallel(files, timeout, select, max_size, jobs):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from .syntax.parser import _get_parser
+    _get_parser()  # build the parser once, before forking, so workers inherit it
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: check in this process
+        loader = Loader(max_size=max_size)
+        return [_check_file(f, timeout, select, loader) for f in files]
+    # Largest files first keeps both workers busy to the end; results are put back in order.
+    order = sorted(range(len(files)), key=lambda i: -files[i].stat().st_size)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = {i: pool.submit(_worker, (files[i], timeout, select, max_size)) for i in order}
+        return [futures[i].result() for i in range(len(files))]
 
 
 def diagnose(text: str, name: str = "<string>") -> list[Diagnostic]:
