@@ -44,30 +44,35 @@ def loads(text: str, name: str = "<string>", *, base: str | os.PathLike | None =
 
 
 def check(spec: Spec, *, timeout: float = DEFAULT_TIMEOUT_S,
-          select: list[str] | None = None) -> Report:
+          select: list[str] | None = None, cache: bool = False) -> Report:
     """Discharge the checks of ``spec``; ``select`` keeps the checks whose name contains (or
-    glob-matches) one of the patterns. Every check gets ``timeout`` seconds."""
-    results = run_checks(spec, timeout, select)
+    glob-matches) one of the patterns. Every check gets ``timeout`` seconds. With
+    ``cache=True`` definite results are reused from, and stored in, the result cache."""
+    results = run_checks(spec, timeout, select, _cache(cache))
     return Report(results=results, files=[spec.file], sources=dict(spec.sources))
 
 
 def check_paths(paths: list[str], *, timeout: float = DEFAULT_TIMEOUT_S,
                 select: list[str] | None = None, max_size: int = DEFAULT_MAX_SIZE,
-                jobs: int | None = None) -> Report:
+                jobs: int | None = None, cache: bool = False) -> Report:
     """Check files and folders (folders: every ``.iot`` file in them). Spec errors are in
     ``report.diagnostics``; the checks of the files without errors still run.
 
     ``jobs`` worker processes check files in parallel (default: one per CPU, at most one per
     file); results and diagnostics come back in file order, so the report does not depend on it.
+    With ``cache=True`` definite results are reused from, and stored in, the result cache.
     """
     diags, files = collect_files(paths)
     report = Report(diagnostics=list(diags))
+    rc = _cache(cache)
+    if rc is not None:  # with a warm cache there is little to share out: stay in-process
+        jobs = 1 if jobs is None else jobs
     jobs = _jobs(jobs, len(files))
     if jobs > 1:
-        outcomes = _parallel(files, timeout, select, max_size, jobs)
+        outcomes = _parallel(files, timeout, select, max_size, jobs, rc)
     else:
         loader = Loader(max_size=max_size)
-        outcomes = [_check_file(f, timeout, select, loader) for f in files]
+        outcomes = [_check_file(f, timeout, select, loader, rc) for f in files]
     for f, (fdiags, results, sources) in zip(files, outcomes):
         report.diagnostics.extend(d for d in fdiags if d not in report.diagnostics)
         report.files.append(str(f))
@@ -83,18 +88,26 @@ def _jobs(jobs: int | None, n_files: int) -> int:
     return max(1, min(jobs, n_files))
 
 
-def _check_file(path: Path, timeout, select, loader: Loader):
+def _cache(enabled: bool):
+    if not enabled:
+        return None
+    from .checks.cache import ResultCache, default_dir
+    d = default_dir()
+    return ResultCache(d) if d is not None else None
+
+
+def _check_file(path: Path, timeout, select, loader: Loader, cache=None):
     fdiags, spec = compile_file(path, loader)
-    results = run_checks(spec, timeout, select) if spec is not None else []
+    results = run_checks(spec, timeout, select, cache) if spec is not None else []
     return fdiags, results, dict(loader.sources)
 
 
 def _worker(args):
-    path, timeout, select, max_size = args
-    return _check_file(path, timeout, select, Loader(max_size=max_size))
+    path, timeout, select, max_size, cache = args
+    return _check_file(path, timeout, select, Loader(max_size=max_size), cache)
 
 
-def _parallel(files, timeout, select, max_size, jobs):
+def _parallel(files, timeout, select, max_size, jobs, cache=None):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from .syntax.parser import _get_parser
@@ -103,11 +116,11 @@ def _parallel(files, timeout, select, max_size, jobs):
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: check in this process
         loader = Loader(max_size=max_size)
-        return [_check_file(f, timeout, select, loader) for f in files]
+        return [_check_file(f, timeout, select, loader, cache) for f in files]
     # Largest files first keeps both workers busy to the end; results are put back in order.
     order = sorted(range(len(files)), key=lambda i: -files[i].stat().st_size)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {i: pool.submit(_worker, (files[i], timeout, select, max_size)) for i in order}
+        futures = {i: pool.submit(_worker, (files[i], timeout, select, max_size, cache)) for i in order}
         return [futures[i].result() for i in range(len(files))]
 
 

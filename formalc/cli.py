@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("-q", "--quiet", action="store_true", help="report only failing checks")
     c.add_argument("--no-color", action="store_true", help="plain text (also: NO_COLOR=1)")
+    c.add_argument("--no-cache", action="store_true",
+                   help="solve every check, ignoring and not updating the result cache "
+                        "(also: FORMALC_NO_CACHE=1)")
     c.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="check files in N parallel processes (default: one per CPU)")
     c.add_argument("--max-size", type=int, default=16, metavar="MB",
@@ -79,7 +82,7 @@ def _check(args) -> int:
         sys.stderr.write("formalc: error: --timeout must be positive\n")
         return EXIT_ERROR
     report = check_paths(args.paths, timeout=args.timeout, select=args.select,
-                         max_size=args.max_size * 1024 * 1024, jobs=args.jobs)
+                         max_size=args.max_size * 1024 * 1024, jobs=args.jobs, cache=not args.no_cache)
     if args.select and not report.results and not report.errors:
         sys.stderr.write(f"formalc: error [FC402]: no check matches "
                          f"{' or '.join(repr(s) for s in args.select)}\n")

@@ -9,6 +9,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_result_cache(tmp_path_factory):
+    """CLI runs in the tests use a result cache of their own, never the user's."""
+    import os
+    os.environ["FORMALC_CACHE_DIR"] = str(tmp_path_factory.mktemp("formalc-cache"))
+    os.environ.pop("FORMALC_NO_CACHE", None)
+    yield
+
+
 @pytest.fixture
 def root() -> Path:
     return ROOT

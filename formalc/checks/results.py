@@ -67,6 +67,7 @@ class Result:
     reason: str | None = None  # why unknown; or, for an unsatisfiable sat check, why
     assumptions: tuple[str, ...] = ()  # assumptions the proof (or the conflict) used
     definitions: tuple[str, ...] = ()  # seed definitions the check cites
+    cached: bool = False  # taken from the result cache (time_ms is the original solving time)
 
     @property
     def counterexample(self) -> dict | None:
@@ -90,7 +91,7 @@ class Result:
             "witness": [b.to_json() for b in self.model] if self.verdict is Verdict.SATISFIED else None,
             "blame": [b.to_json() for b in self.blame],
             "reason": self.reason, "assumptions": list(self.assumptions),
-            "definitions": list(self.definitions),
+            "definitions": list(self.definitions), "cached": self.cached,
         }
 
 

@@ -31,13 +31,23 @@ def formula_text(spec: m.Spec, check: m.Check) -> str:
 
 
 def run_checks(spec: m.Spec, timeout_s: float = DEFAULT_TIMEOUT_S,
-               select: list[str] | None = None) -> list[Result]:
+               select: list[str] | None = None, cache=None) -> list[Result]:
+    """Run the selected checks of ``spec``; ``cache`` (a :class:`ResultCache`) supplies and
+    keeps definite results."""
     chosen = [c for c in spec.checks if matches(c, select)]
     if not chosen:
         return []
-    from ..encode.run import Session  # the solver back end is loaded only when checks run
-    session = Session(spec)
-    return [run_check(spec, c, timeout_s, session) for c in chosen]
+    key = cache.spec_key(spec) if cache is not None else None
+    out: list[Result | None] = [cache.get(key, c.name) if cache is not None else None for c in chosen]
+    if any(r is None for r in out):
+        from ..encode.run import Session  # the solver back end is loaded only when needed
+        session = Session(spec)
+        for i, c in enumerate(chosen):
+            if out[i] is None:
+                out[i] = run_check(spec, c, timeout_s, session)
+                if cache is not None:
+                    cache.put(key, out[i])
+    return out  # type: ignore[return-value]
 
 
 def run_check(spec: m.Spec, c: m.Check, timeout_s: float = DEFAULT_TIMEOUT_S,

@@ -39,7 +39,7 @@ def render_text(report: Report, color: bool = False, quiet: bool = False,
             line = Text("  ")
             line.append(f"{mark} {r.verdict.value:<9}", style=style)
             line.append(f" {r.check}", style="bold")
-            line.append(f"  ({r.time_ms:.0f} ms)", style="dim")
+            line.append(f"  ({r.time_ms:.0f} ms{', cached' if r.cached else ''})", style="dim")
             con.print(line)
             if r.verdict is Verdict.VIOLATED or (r.verdict is Verdict.UNKNOWN) or \
                     (r.verdict is Verdict.SATISFIED and not quiet and r.model):
@@ -96,10 +96,11 @@ def render_summary(report: Report, color: bool = False) -> str:
     errors = len(report.errors)
     if errors:
         parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-    total_ms = sum(r.time_ms for r in report.results)
+    total_ms = sum(r.time_ms for r in report.results if not r.cached)
+    cached = sum(1 for r in report.results if r.cached)
     summary = f"{len(report.results)} checks in {len(report.files)} file" \
               f"{'s' if len(report.files) != 1 else ''}: " + ", ".join(parts) + \
-              f" ({total_ms / 1000:.2f} s solving)"
+              f" ({total_ms / 1000:.2f} s solving" + (f", {cached} cached" if cached else "") + ")"
     style = "green" if report.exit_code == 0 else ("red" if report.exit_code in (1, 2) else "yellow")
     if out:
         con.print("\n\n".join(out), markup=False, highlight=False)

@@ -1,0 +1,129 @@
+"""A persistent cache of check results, so that re-checking unchanged specs costs no solving.
+
+A result is stored under a key that covers everything it depends on: the text of the spec
+file and of every file it imports, the check's name, the source of formalc itself and the
+version of Z3. Change any of them and the key changes. Only definite verdicts (proved,
+satisfied, violated) are stored: an unknown might be decided with more time, so it is never
+reused. Values are stored as tagged JSON (exact rationals stay exact), one file per result,
+written atomically.
+
+The cache lives in ``$FORMALC_CACHE_DIR``, else ``$XDG_CACHE_HOME/formalc``, else
+``~/.cache/formalc``; ``formalc check --no-cache`` or ``FORMALC_NO_CACHE=1`` turns it off.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+from ..model import nodes as m
+from .results import Binding, Blame, Result, Verdict
+
+_FORMAT = "1"
+_code_hash: str | None = None
+
+
+def default_dir() -> Path | None:
+    if os.environ.get("FORMALC_NO_CACHE"):
+        return None
+    if os.environ.get("FORMALC_CACHE_DIR"):
+        return Path(os.environ["FORMALC_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "formalc"
+
+
+def _formalc_hash() -> str:
+    """A hash of formalc's own code and grammar, and of the Z3 version."""
+    global _code_hash
+    if _code_hash is None:
+        import z3
+        h = hashlib.sha256(f"{_FORMAT}|{z3.get_version_string()}".encode())
+        pkg = Path(__file__).resolve().parent.parent
+        for f in sorted(pkg.rglob("*")):
+            if f.suffix in (".py", ".lark") and f.is_file():
+                h.update(f.relative_to(pkg).as_posix().encode())
+                h.update(f.read_bytes())
+        _code_hash = h.hexdigest()
+    return _code_hash
+
+
+class ResultCache:
+    def __init__(self, directory: Path):
+        self.dir = directory
+
+    def spec_key(self, spec: m.Spec) -> str:
+        h = hashlib.sha256(_formalc_hash().encode())
+        for f in (spec.file, *spec.imports):
+            h.update(f.encode() + b"\0")
+            h.update(spec.sources.get(f, "").encode() + b"\0")
+        return h.hexdigest()
+
+    def _path(self, spec_key: str, check: str) -> Path:
+        k = hashlib.sha256(f"{spec_key}|{check}".encode()).hexdigest()
+        return self.dir / k[:2] / f"{k[2:]}.json"
+
+    def get(self, spec_key: str, check: str) -> Result | None:
+        try:
+            data = json.loads(self._path(spec_key, check).read_text("utf-8"))
+            r = _decode_result(data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # missing or unreadable entries are simply recomputed
+        return r if r.check == check else None
+
+    def put(self, spec_key: str, result: Result) -> None:
+        if result.verdict is Verdict.UNKNOWN:
+            return
+        path = self._path(spec_key, result.check)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(_encode_result(result), fh)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only or full cache directory must not fail a check
+
+
+def _enc(v):
+    if isinstance(v, bool) or v is None or isinstance(v, (int, str)):
+        return v
+    if isinstance(v, Fraction):
+        return {"frac": [v.numerator, v.denominator]}
+    if isinstance(v, dict):
+        return {"dict": {k: _enc(x) for k, x in v.items()}}
+    if isinstance(v, (list, tuple)):
+        return {"list": [_enc(x) for x in v]}
+    return {"str": str(v)}
+
+
+def _dec(v):
+    if not isinstance(v, dict):
+        return v
+    if "frac" in v:
+        return Fraction(*v["frac"])
+    if "dict" in v:
+        return {k: _dec(x) for k, x in v["dict"].items()}
+    if "list" in v:
+        return [_dec(x) for x in v["list"]]
+    return v["str"]
+
+
+def _encode_result(r: Result) -> dict:
+    return {"check": r.check, "file": r.file, "line": r.line, "kind": r.kind,
+            "formula": r.formula, "verdict": r.verdict.value, "time_ms": r.time_ms,
+            "model": [[b.name, _enc(b.value), b.text] for b in r.model],
+            "blame": [[b.depth, b.formula, b.value, b.detail, b.location] for b in r.blame],
+            "reason": r.reason, "assumptions": list(r.assumptions),
+            "definitions": list(r.definitions)}
+
+
+def _decode_result(d: dict) -> Result:
+    return Result(check=d["check"], file=d["file"], line=d["line"], kind=d["kind"],
+                  formula=d["formula"], verdict=Verdict(d["verdict"]), time_ms=d["time_ms"],
+                  model=tuple(Binding(n, _dec(v), t) for n, v, t in d["model"]),
+                  blame=tuple(Blame(*b) for b in d["blame"]), reason=d["reason"],
+                  assumptions=tuple(d["assumptions"]), definitions=tuple(d["definitions"]),
+                  cached=True)
