@@ -328,7 +328,7 @@ def _get_parser() -> Lark:
     global _parser
     if _parser is None:
         grammar = resources.files("formalc.syntax").joinpath("grammar.lark").read_text("utf-8")
-        _parser = Lark(grammar, parser="lalr", lexer="contextual", transformer=_builder,
+        _parser = Lark(grammar, parser="lalr", lexer="basic", transformer=_builder,
                        maybe_placeholders=True, cache=True, lexer_callbacks={"NAME": _canon_name})
     return _parser
 
