@@ -14,7 +14,7 @@ from ..checks.results import Binding, Result, Verdict
 from ..model import nodes as m
 from . import decode
 from .explain import Explainer
-from .z3expr import Encoder, Unsupported
+from .z3expr import Encoder, ListSet, Unsupported
 
 
 def _peel(enc: Encoder, formula, kind: str):
@@ -27,18 +27,42 @@ def _peel(enc: Encoder, formula, kind: str):
     while isinstance(body, m.Quant) and body.kind == want:
         for it in body.items:
             if isinstance(it, m.Binder):
-                k = z3.Const(it.name, enc.sort(it.var_type))
-                if any(n == it.name for n, _, _ in names):  # shadowing: keep both visible
-                    k = z3.Const(f"{it.name}'", enc.sort(it.var_type))
-                if it.domain is not None:
-                    hyps.append(enc.member(k, enc.expr(it.domain, env)))
+                name = it.name
+                if any(n == name for n, *_ in names):  # shadowing: keep both visible
+                    name = f"{name}'"
+                dom = enc.expr(it.domain, env) if it.domain is not None else None
+                dom = enc.to_set(dom, it.domain.type) if dom is not None else None
+                choice = None
+                if isinstance(dom, ListSet):
+                    # An element of a set given by its elements (instances): choose it by index,
+                    # so the solver picks among known values instead of reasoning about an
+                    # unknown tuple, and the model can name the instance chosen.
+                    k, choice = _choose(enc, name, dom, hyps)
+                else:
+                    k = z3.Const(name, enc.sort(it.var_type))
+                    if dom is not None:
+                        hyps.append(enc.member(k, dom))
                 env = dict(env)
                 env[it.name] = (k, it.name)
-                names.append((str(k), k, it.var_type))
+                names.append((name, k, it.var_type, choice))
             else:
                 hyps.append(enc.expr(it, env))
         body = body.body
     return env, hyps, body, names
+
+
+def _choose(enc: Encoder, name: str, dom: ListSet, hyps: list):
+    items = [(t, g) for t, g in dom.items if not enc.is_f(g)]
+    index = z3.Int(f"{name}#index", enc.ctx)
+    if not items:
+        hyps.append(enc.false)
+        return z3.Const(name, enc.sort(dom.elem)), None
+    term = items[-1][0]
+    for i in range(len(items) - 2, -1, -1):
+        term = z3.If(index == i, items[i][0], term)
+    hyps.append(z3.Or([z3.And(index == i, g) for i, (_, g) in enumerate(items)]))
+    labels = [enc.name_of(t) for t, _ in items]
+    return term, (index, labels)
 
 
 def _core_names(solver: z3.Solver) -> tuple[str, ...]:
@@ -115,7 +139,12 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
 
     model = solver.model()
     bindings: list[Binding] = []
-    for name, term, t in names:
+    for name, term, t, choice in names:
+        if choice is not None:
+            index, labels = choice
+            i = model.eval(index, model_completion=True).as_long()
+            if 0 <= i < len(labels) and labels[i]:
+                bindings.append(Binding(name, labels[i], labels[i]))
         val = decode.value(enc, model, term, t)
         for row, v, txt, _ in decode.flatten(name, val, t):
             bindings.append(Binding(row, v, txt))
