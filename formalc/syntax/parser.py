@@ -57,6 +57,191 @@ def _pos(x) -> Span | None:
     return getattr(x, "span", None)
 
 
+class ChainError(Exception):
+    """A problem found while resolving an operator chain (reported as FC101 or FC104)."""
+
+    def __init__(self, code: str, message: str, where, hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.where, self.hint = code, message, where, hint
+
+
+class _Prefix:
+    """A prefix operator before an operand: ¬, -, a quantifier or Σ with its binders, or
+    `if c then a else` (whose else-branch is the rest of the chain)."""
+
+    __slots__ = ("op", "token", "data")
+
+    def __init__(self, op: str, token, data):
+        self.op, self.token, self.data = op, token, data
+
+
+class _Unit:
+    __slots__ = ("prefixes", "operand")
+
+    def __init__(self, prefixes, operand):
+        self.prefixes, self.operand = prefixes, operand
+
+
+_NARY = {"⇔": "⇔", "<=>": "⇔", "iff": "⇔", "∨": "∨", "||": "∨", "or": "∨",
+         "∧": "∧", "&&": "∧", "and": "∧"}
+_IMPLIES = {"⇒", "=>", "implies"}
+_CMP = {"=", "≠", "!=", "<", "≤", "<=", ">", "≥", ">=", "∈", "in", "∉", "notin", "⊆", "subset"}
+_ADD = {"+", "-", "∪", "union", "\\"}
+_MUL = {"*", "×", "/", "∩", "inter"}
+
+
+class _Chain:
+    """Resolves a flat chain ``unit (op unit)*`` into the syntax tree, by recursive descent
+    over the levels of the language (the same trees the precedence grammar gave)::
+
+        iff  := imp (⇔ imp)*          imp  := or (⇒ or)*   (folded to the right)
+        or   := and (∨ and)*          and  := not (∧ not)*
+        not  := ¬ not | cmp           cmp  := add (cmpop add)?   (non-associative)
+        add  := mul (addop mul)*      mul  := neg (mulop neg)*
+        neg  := - neg | atom          atom := ∀/∃/if … iff | Σ … add | operand
+
+    Recursion happens only through runs of prefixes, which are bounded by MAX_DEPTH.
+    """
+
+    def __init__(self, b: "_Builder", children):
+        self.b = b
+        stream: list = []
+        for x in children:
+            if isinstance(x, Token):
+                stream.append(("op", str(x), x))
+            elif isinstance(x, _Unit):
+                if len(x.prefixes) > MAX_DEPTH:
+                    raise ChainError("FC104", f"{len(x.prefixes)} prefix operators in a row "
+                                     f"(the limit is {MAX_DEPTH})", x.prefixes[MAX_DEPTH].token,
+                                     "split the expression into named definitions")
+                stream.extend(("pre", p, p.token) for p in x.prefixes)
+                stream.append(("atom", x.operand, None))
+            else:
+                stream.append(("atom", x, None))
+        self.s = stream
+        self.i = 0
+
+    def parse(self):
+        node = self.iff()
+        if self.i != len(self.s):  # only a second comparison can be left over
+            kind, op, tok = self.s[self.i]
+            raise ChainError("FC101", f"unexpected `{op}`: comparisons do not chain", tok,
+                             "write `a < b ∧ b < c`, or parenthesise one side")
+        return node
+
+    # helpers
+    def _op(self, ops) -> str | None:
+        if self.i < len(self.s):
+            kind, op, _ = self.s[self.i]
+            if kind == "op" and op in ops:
+                return op
+        return None
+
+    def _pre(self, ops):
+        if self.i < len(self.s):
+            kind, p, _ = self.s[self.i]
+            if kind == "pre" and p.op in ops:
+                return p
+        return None
+
+    def _nary(self, sub, canon: str):
+        xs = [sub()]
+        while (op := self._op(_NARY)) is not None and _NARY[op] == canon:
+            self.i += 1
+            xs.append(sub())
+        if len(xs) == 1:
+            return xs[0]
+        return ast.Nary(canon, tuple(xs), span=self.b._span(xs[0], xs[-1]),
+                        depth=self.b._depth(*xs))
+
+    # levels
+    def iff(self):
+        return self._nary(self.imp, "⇔")
+
+    def imp(self):
+        xs = [self.or_()]
+        while self._op(_IMPLIES) is not None:
+            self.i += 1
+            xs.append(self.or_())
+        node = xs[-1]
+        for x in reversed(xs[:-1]):
+            node = ast.Implies(x, node, span=self.b._span(x, node), depth=self.b._depth(x, node))
+        return node
+
+    def or_(self):
+        return self._nary(self.and_, "∨")
+
+    def and_(self):
+        return self._nary(self.not_, "∧")
+
+    def not_(self):
+        p = self._pre({"¬"})
+        if p is not None:
+            self.i += 1
+            x = self.not_()
+            return ast.Unary("¬", x, span=self.b._span(p.token, x), depth=self.b._depth(x))
+        return self.cmp()
+
+    def cmp(self):
+        a = self.add()
+        op = self._op(_CMP)
+        if op is None:
+            return a
+        self.i += 1
+        b = self.add()
+        return ast.Compare(_canon(op), a, b, span=self.b._span(a, b), depth=self.b._depth(a, b))
+
+    def _chain(self, sub, ops):
+        xs = [sub()]
+        names = []
+        while (op := self._op(ops)) is not None:
+            self.i += 1
+            names.append(_canon(op))
+            xs.append(sub())
+        if len(xs) == 1:
+            return xs[0]
+        return ast.Chain(tuple(names), tuple(xs), span=self.b._span(xs[0], xs[-1]),
+                         depth=self.b._depth(*xs))
+
+    def add(self):
+        return self._chain(self.mul, _ADD)
+
+    def mul(self):
+        return self._chain(self.neg, _MUL)
+
+    def neg(self):
+        p = self._pre({"-"})
+        if p is not None:
+            self.i += 1
+            x = self.neg()
+            return ast.Unary("-", x, span=self.b._span(p.token, x), depth=self.b._depth(x))
+        return self.atom()
+
+    def atom(self):
+        kind, x, tok = self.s[self.i]
+        self.i += 1
+        if kind == "atom":
+            return x
+        if kind == "op":  # cannot happen: the grammar puts an operand between operators
+            raise ChainError("FC101", f"unexpected `{x}`", tok, "expected an expression")
+        p: _Prefix = x
+        b = self.b
+        if p.op in ("∀", "∃"):
+            body = self.iff()
+            return ast.Quant(p.op, p.data, body, span=b._span(p.token, body),
+                             depth=b._depth(body, *p.data))
+        if p.op == "Σ":
+            body = self.add()
+            return ast.Sum(p.data, body, span=b._span(p.token, body), depth=b._depth(body, *p.data))
+        if p.op == "if":
+            cond, then = p.data
+            orelse = self.iff()
+            return ast.Ite(cond, then, orelse, span=b._span(p.token, orelse),
+                           depth=b._depth(cond, then, orelse))
+        raise ChainError("FC101", f"`{p.op}` cannot stand here", p.token,
+                         f"parenthesise the operand: `({p.op} …)`")
+
+
 class _Builder(Transformer):
     """Lark callbacks that build syntax nodes; ``file`` is set before each parse."""
 
@@ -89,7 +274,7 @@ class _Builder(Transformer):
     def _first(self, children):
         return children[0]
 
-    cmpop = addop = mulop = quantkw = checkkind = notkw = negkw = sumkw = boolkw = _first
+    binop = quantkw = checkkind = notkw = negkw = sumkw = boolkw = _first
     ifkw = setkw = _first
 
     def atom(self, c):  # "(" expr ")": the inner expression, its span widened to the parens
@@ -124,42 +309,32 @@ class _Builder(Transformer):
         t = c[0]
         return ast.BoolLit(_canon(str(t)) == "true", span=self._tok_span(t))
 
-    # -- operators -----------------------------------------------------------------------
-    def _nary(self, op, c):
-        flat: list = []
-        for x in c:  # a ∧ (b ∧ c) stays as written; only the chain itself is flattened
-            flat.append(x)
-        return ast.Nary(op, tuple(flat), span=self._span(*c), depth=self._depth(*c))
+    # -- operators: a flat chain, precedence resolved by _Chain ---------------------------
+    def p_not(self, c):
+        return _Prefix("¬", c[0], ())
 
-    def iff(self, c):
-        return self._nary("⇔", c)
+    def p_neg(self, c):
+        return _Prefix("-", c[0], ())
 
-    def or_(self, c):
-        return self._nary("∨", c)
+    def p_quant(self, c):
+        kw, items = c
+        return _Prefix(_canon(str(kw)), kw, items)
 
-    def and_(self, c):
-        return self._nary("∧", c)
+    def p_sum(self, c):
+        kw, items = c
+        return _Prefix("Σ", kw, items)
 
-    def imp(self, c):
-        return ast.Implies(c[0], c[1], span=self._span(*c), depth=self._depth(*c))
+    def p_if(self, c):
+        kw, cond, then = c
+        return _Prefix("if", kw, (cond, then))
 
-    def not_(self, c):
-        return ast.Unary("¬", c[1], span=self._span(*c), depth=self._depth(c[1]))
+    def unit(self, c):
+        return _Unit(tuple(c[:-1]), c[-1])
 
-    def neg(self, c):
-        return ast.Unary("-", c[1], span=self._span(*c), depth=self._depth(c[1]))
-
-    def cmp(self, c):
-        left, op, right = c
-        return ast.Compare(_canon(str(op)), left, right, span=self._span(left, right),
-                           depth=self._depth(left, right))
-
-    def _chain(self, c):
-        operands = tuple(c[0::2])
-        ops = tuple(_canon(str(o)) for o in c[1::2])
-        return ast.Chain(ops, operands, span=self._span(*c), depth=self._depth(*operands))
-
-    add = mul = _chain
+    def expr(self, c):
+        if len(c) == 1 and not isinstance(c[0], _Unit):
+            return c[0]
+        return _Chain(self, c).parse()
 
     def call(self, c):
         n = _nodes(c)
@@ -188,19 +363,6 @@ class _Builder(Transformer):
     def card(self, c):
         inner = _nodes(c)[0]
         return ast.Card(inner, span=self._span(*c), depth=self._depth(inner))
-
-    def quant(self, c):
-        kw, items, body = c
-        return ast.Quant(_canon(str(kw)), items, body, span=self._span(kw, body),
-                         depth=self._depth(body, *items))
-
-    def sum(self, c):
-        kw, items, body = c
-        return ast.Sum(items, body, span=self._span(kw, body), depth=self._depth(body, *items))
-
-    def ite(self, c):
-        kw, a, b, e = c
-        return ast.Ite(a, b, e, span=self._span(kw, e), depth=self._depth(a, b, e))
 
     def set_of(self, c):
         kw, e = c
@@ -368,6 +530,11 @@ _RESERVED = {"import", "check", "assume", "sat", "valid", "iff", "implies", "or"
 
 def _diagnose(parser: Lark, e: UnexpectedInput, file: str, text: str,
               chunked: bool = False) -> Diagnostic:
+    if isinstance(e, ChainError):
+        t = e.where
+        span = Span(file, t.line, t.column, t.end_line or t.line, t.end_column or t.column + 1,
+                    t.start_pos or 0, t.end_pos or 0)
+        return Diagnostic(e.code, e.message, span, hint=e.hint)
     line = getattr(e, "line", 1) or 1
     col = getattr(e, "column", 1) or 1
     if isinstance(e, UnexpectedCharacters):
@@ -422,7 +589,7 @@ def parse(text: str, file: str = "<string>") -> tuple[list[Diagnostic], ast.Modu
         try:
             items = parser.parse(text)
             diags: list[Diagnostic] = []
-        except UnexpectedInput as e:
+        except (UnexpectedInput, ChainError) as e:
             diags, items = _recover(parser, text, file, e)
     items, deep = _depth_guard(items, file)
     return diags + deep, ast.Module(file, tuple(items))
@@ -444,7 +611,7 @@ def _recover(parser: Lark, text: str, file: str, first: UnexpectedInput):
         padded = "\n" * prefix_lines + chunk
         try:
             items.extend(parser.parse(padded))
-        except UnexpectedInput as e:
+        except (UnexpectedInput, ChainError) as e:
             d = _diagnose(parser, e, file, padded, chunked=b < len(text))
             d = _shift(d, a - prefix_lines)
             if not diags or diags[-1].span != d.span:

@@ -118,7 +118,10 @@ def _type(t) -> str:
 # ---------------------------------------------------------------------------- expressions
 def _x(e, need: int, follow: int | None) -> str:
     """``e`` in a slot that needs binding strength ``need``, followed by ``follow``."""
-    if _prec(e) < need or _absorbs(e, follow):
+    if _prec(e) < need or _absorbs(e, follow) or \
+            (need >= POSTFIX and isinstance(e, (ast.Quant, ast.Sum, ast.Ite))):
+        # quantifiers, Σ and if-then-else are prefix forms of an operand: they cannot be the
+        # base of a call or field access, or follow `set`, without parentheses
         return "(" + _bare(e, None) + ")"
     return _bare(e, follow)
 
