@@ -99,10 +99,11 @@ class RecordT(Type):
         return self.name
 
     def field_type(self, name: str) -> Type | None:
-        for n, t in self.fields:
-            if n == name:
-                return t
-        return None
+        index = self.__dict__.get("_index")
+        if index is None:  # built once per type: field lookups are frequent
+            index = dict(self.fields)
+            object.__setattr__(self, "_index", index)
+        return index.get(name)
 
     @property
     def finite(self) -> bool:

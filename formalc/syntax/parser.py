@@ -268,7 +268,14 @@ class _Builder(Transformer):
 
     @staticmethod
     def _depth(*nodes) -> int:
-        return 1 + max((getattr(n, "depth", 0) for n in nodes), default=0)
+        d = 0
+        for n in nodes:
+            try:
+                if n.depth > d:
+                    d = n.depth
+            except AttributeError:  # binders and other depth-less nodes
+                pass
+        return d + 1
 
     # -- keywords kept as tokens ---------------------------------------------------------
     def _first(self, children):
