@@ -8,10 +8,28 @@ The public API is exactly what this module exports::
     for r in report.results:
         print(r.check, r.verdict, r.counterexample)
 """
-from .api import check, check_paths, diagnose, load, loads
+from typing import TYPE_CHECKING
+
 from .checks.results import Binding, Blame, Report, Result, Verdict
 from .diagnostics import CODES, Diagnostic, Severity, Span, SpecError
-from .model.nodes import Spec
+
+if TYPE_CHECKING:
+    from .api import check, check_paths, diagnose, load, loads
+    from .model.nodes import Spec
+
+_LAZY = {"check": "api", "check_paths": "api", "diagnose": "api", "load": "api", "loads": "api",
+         "Spec": "model.nodes"}
+
+
+def __getattr__(name: str):
+    # The parser and the model are imported on first use, so that `formalc --version` and
+    # `import formalc` stay cheap.
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'formalc' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 

@@ -10,7 +10,6 @@ import os
 import sys
 
 from . import __version__
-from .diagnostics import CODES
 
 EXIT_OK, EXIT_VIOLATED, EXIT_ERROR, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -135,6 +134,7 @@ def _fmt(args) -> int:
 
 
 def _explain(args) -> int:
+    from .diagnostics import CODES
     code = args.code.upper()
     if code not in CODES:
         sys.stderr.write(f"formalc: error: unknown code {args.code}; codes are "

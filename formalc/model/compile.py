@@ -29,7 +29,9 @@ def _finish(loader: Loader, diags, mod, path):
     diags = list(diags) + idiags
     if any(d.is_error for d in diags):
         return _dedupe(diags), None
-    bdiags, spec = Builder(modules, mod).build(loader.sources)
+    from ..syntax.parser import _no_gc
+    with _no_gc():
+        bdiags, spec = Builder(modules, mod).build(loader.sources)
     diags += bdiags
     if spec is not None:
         spec.sources.update(loader.sources)

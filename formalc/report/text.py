@@ -1,95 +1,70 @@
 """The human report: one line per check, then for each violation its counterexample table and
-the sub-formula that was false; for each unknown, the reason."""
+the sub-formula that was false; for each unknown, the reason.
+
+Lines are built once as styled segments; they are joined as plain text (pipes, CI,
+``--no-color``) or handed to rich for a colour terminal, so both show the same words.
+"""
 from __future__ import annotations
-
-import io
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from ..checks.results import Report, Result, Verdict
 from ..diagnostics import render as render_diag
 
-_STYLE = {Verdict.PROVED: ("✔", "green"), Verdict.SATISFIED: ("✔", "green"),
-          Verdict.VIOLATED: ("✘", "bold red"), Verdict.UNKNOWN: ("?", "yellow")}
+Line = list[tuple[str, str | None]]  # (text, rich style)
+
+_MARK = {Verdict.PROVED: ("✔", "green"), Verdict.SATISFIED: ("✔", "green"),
+         Verdict.VIOLATED: ("✘", "bold red"), Verdict.UNKNOWN: ("?", "yellow")}
+PAD = "      "
 
 
-def _console(color: bool, width: int = 200) -> tuple[Console, io.StringIO]:
-    buf = io.StringIO()
-    return Console(file=buf, force_terminal=color, no_color=not color, width=width,
-                   highlight=False, soft_wrap=True, emoji=False), buf
-
-
-def render_text(report: Report, color: bool = False, quiet: bool = False,
-                width: int = 200) -> str:
-    """The report body (stdout): per check a line; details for the failures."""
-    con, buf = _console(color, width)
+def report_lines(report: Report, quiet: bool = False) -> list[Line]:
+    lines: list[Line] = []
     by_file: dict[str, list[Result]] = {}
     for r in report.results:
         by_file.setdefault(r.file, []).append(r)
     for file, results in by_file.items():
         if not quiet:
-            con.print(Text(file, style="bold"))
+            lines.append([(file, "bold")])
         for r in results:
             if quiet and r.verdict.holds:
                 continue
-            mark, style = _STYLE[r.verdict]
-            line = Text("  ")
-            line.append(f"{mark} {r.verdict.value:<9}", style=style)
-            line.append(f" {r.check}", style="bold")
-            line.append(f"  ({r.time_ms:.0f} ms{', cached' if r.cached else ''})", style="dim")
-            con.print(line)
-            if r.verdict is Verdict.VIOLATED or (r.verdict is Verdict.UNKNOWN) or \
+            mark, style = _MARK[r.verdict]
+            cached = ", cached" if r.cached else ""
+            lines.append([("  ", None), (f"{mark} {r.verdict.value:<9}", style),
+                          (f" {r.check}", "bold"), (f"  ({r.time_ms:.0f} ms{cached})", "dim")])
+            if r.verdict in (Verdict.VIOLATED, Verdict.UNKNOWN) or \
                     (r.verdict is Verdict.SATISFIED and not quiet and r.model):
-                _details(con, r)
-    return buf.getvalue()
+                lines.extend(_details(r))
+    return lines
 
 
-def _details(con: Console, r: Result) -> None:
-    pad = "      "
-    con.print(Text(f"{pad}{r.file}:{r.line}  {r.formula}", style="dim"))
+def _details(r: Result) -> list[Line]:
+    out: list[Line] = [[(f"{PAD}{r.file}:{r.line}  {r.formula}", "dim")]]
     if r.verdict is Verdict.UNKNOWN:
-        con.print(Text(f"{pad}reason: {r.reason}", style="yellow"))
-        return
+        out.append([(f"{PAD}reason: {r.reason}", "yellow")])
+        return out
     if r.reason:
-        con.print(Text(f"{pad}{r.reason}"))
+        out.append([(f"{PAD}{r.reason}", None)])
     if r.model:
         title = "counterexample" if r.verdict is Verdict.VIOLATED else "witness"
-        table = Table(title=None, show_header=True, header_style="bold", box=None,
-                      padding=(0, 2, 0, 0), pad_edge=False)
-        table.add_column(title)
-        table.add_column("value")
-        for b in r.model:
-            table.add_row(escape(b.name), escape(b.text))
-        con.print(_indent(table, pad))
+        width = max(len(title), *(len(b.name) for b in r.model))
+        out.append([(PAD + title.ljust(width) + "  value", "bold")])
+        out.extend([[(PAD + b.name.ljust(width) + "  " + b.text, None)] for b in r.model])
     if r.blame and r.verdict is Verdict.VIOLATED:
-        con.print(Text(f"{pad}why:", style="bold"))
+        out.append([(f"{PAD}why:", "bold")])
         for b in r.blame:
-            t = Text(pad + "  " + "  " * b.depth)
-            t.append(b.formula)
-            t.append(f"  is {b.value}", style="red" if b.value == "false" else "green")
+            line: Line = [(PAD + "  " + "  " * b.depth + b.formula, None),
+                          (f"  is {b.value}", "red" if b.value == "false" else "green")]
             if b.detail:
-                t.append(f"  [{b.detail}]", style="dim")
+                line.append((f"  [{b.detail}]", "dim"))
             if b.location and b.depth and b.location.split(":")[-1] != str(r.line):
-                t.append(f"  ({b.location})", style="dim")
-            con.print(t)
+                line.append((f"  ({b.location})", "dim"))
+            out.append(line)
     if r.assumptions and r.verdict is Verdict.VIOLATED:
-        con.print(Text(f"{pad}assumptions involved: {', '.join(r.assumptions)}"))
+        out.append([(f"{PAD}assumptions involved: {', '.join(r.assumptions)}", None)])
+    return out
 
 
-def _indent(table: Table, pad: str):
-    from rich.padding import Padding
-    return Padding(table, (0, 0, 0, len(pad)), expand=False)
-
-
-def render_summary(report: Report, color: bool = False) -> str:
-    """The summary line (stderr) and the diagnostics."""
-    con, buf = _console(color)
-    out = []
-    for d in report.diagnostics:
-        out.append(render_diag(d, report.sources, color=color))
+def summary_line(report: Report) -> Line:
     c = report.counts()
     parts = [f"{c['proved']} proved", f"{c['satisfied']} satisfied", f"{c['violated']} violated",
              f"{c['unknown']} unknown"]
@@ -98,11 +73,38 @@ def render_summary(report: Report, color: bool = False) -> str:
         parts.append(f"{errors} error{'s' if errors != 1 else ''}")
     total_ms = sum(r.time_ms for r in report.results if not r.cached)
     cached = sum(1 for r in report.results if r.cached)
-    summary = f"{len(report.results)} checks in {len(report.files)} file" \
-              f"{'s' if len(report.files) != 1 else ''}: " + ", ".join(parts) + \
-              f" ({total_ms / 1000:.2f} s solving" + (f", {cached} cached" if cached else "") + ")"
+    files = len(report.files)
+    text = (f"{len(report.results)} checks in {files} file{'s' if files != 1 else ''}: "
+            + ", ".join(parts) + f" ({total_ms / 1000:.2f} s solving"
+            + (f", {cached} cached" if cached else "") + ")")
     style = "green" if report.exit_code == 0 else ("red" if report.exit_code in (1, 2) else "yellow")
-    if out:
-        con.print("\n\n".join(out), markup=False, highlight=False)
-    con.print(Text(summary, style=style))
+    return [(text, style)]
+
+
+def _emit(lines: list[Line], color: bool) -> str:
+    if not color:
+        return "".join("".join(t for t, _ in line) + "\n" for line in lines)
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+    buf = io.StringIO()
+    con = Console(file=buf, force_terminal=True, width=200, highlight=False, soft_wrap=True,
+                  emoji=False)
+    for line in lines:
+        t = Text()
+        for text, style in line:
+            t.append(text, style=style)
+        con.print(t)
     return buf.getvalue()
+
+
+def render_text(report: Report, color: bool = False, quiet: bool = False) -> str:
+    """The report body (stdout): per check a line; details for the failures."""
+    return _emit(report_lines(report, quiet), color)
+
+
+def render_summary(report: Report, color: bool = False) -> str:
+    """The diagnostics and the summary line (stderr)."""
+    out = "".join(render_diag(d, report.sources, color=color) + "\n\n" for d in report.diagnostics)
+    return out + _emit([summary_line(report)], color)

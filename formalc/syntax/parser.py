@@ -583,6 +583,21 @@ def _diagnose(parser: Lark, e: UnexpectedInput, file: str, text: str,
 _TOPLEVEL = re.compile(r"^(?=[^\s/}\])|,.+\-*])", re.M)
 
 
+class _no_gc:
+    """Pause the cyclic garbage collector while building trees: parsing allocates many
+    objects and no cycles, so collections there are pure cost (about 30% of parse time)."""
+
+    def __enter__(self):
+        import gc
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        import gc
+        if self.was:
+            gc.enable()
+
+
 def parse(text: str, file: str = "<string>") -> tuple[list[Diagnostic], ast.Module]:
     """Parse ``text``; returns ``(diagnostics, module)``. Never raises on bad input.
 
@@ -591,7 +606,7 @@ def parse(text: str, file: str = "<string>") -> tuple[list[Diagnostic], ast.Modu
     :data:`MAX_SYNTAX_ERRORS`; the statements that do parse are kept.
     """
     parser = _get_parser()
-    with _lock:
+    with _lock, _no_gc():
         _builder.file = file
         try:
             items = parser.parse(text)
