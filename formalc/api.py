@@ -97,8 +97,14 @@ def _cache(enabled: bool):
 
 
 def _check_file(path: Path, timeout, select, loader: Loader, cache=None):
+    if cache is not None:
+        hit = cache.file_get(path, select)
+        if hit is not None:
+            return hit
     fdiags, spec = compile_file(path, loader)
     results = run_checks(spec, timeout, select, cache) if spec is not None else []
+    if cache is not None and spec is not None:
+        cache.file_put(path, spec, fdiags, results, loader.sources)
     return fdiags, results, dict(loader.sources)
 
 

@@ -129,11 +129,24 @@ class Diagnostic:
         return d
 
 
+def diagnostic_from_json(d: dict) -> Diagnostic:
+    """The inverse of :meth:`Diagnostic.to_json` (used by the result cache)."""
+    def span(x):
+        if x is None:
+            return None
+        return Span(x["file"], x["line"], x["column"], x["end_line"], x["end_column"],
+                    x.get("start_pos", 0), x.get("end_pos", 0))
+    return Diagnostic(d["code"], d["message"], span(d["location"]), hint=d["hint"],
+                      severity=Severity(d["severity"]),
+                      notes=tuple((n["message"], span(n["location"])) for n in d["notes"]))
+
+
 def _span_json(span: Span | None) -> dict | None:
     if span is None:
         return None
     return {"file": span.file, "line": span.line, "column": span.column,
-            "end_line": span.end_line, "end_column": span.end_column}
+            "end_line": span.end_line, "end_column": span.end_column,
+            "start_pos": span.start_pos, "end_pos": span.end_pos}
 
 
 class SpecError(Exception):

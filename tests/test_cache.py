@@ -71,3 +71,19 @@ def test_cli_no_cache_and_json_flag(tmp_path, cache_dir):
     cold = json.loads(run("--no-cache").stdout)
     assert [r["cached"] for r in cold["results"]] == [False, False]
     assert "cached" in run().stderr  # the summary says how many results were reused
+
+
+def test_select_is_applied_to_a_cached_file(tmp_path, cache_dir):
+    path = write(tmp_path)
+    formalc.check_paths([path], cache=True, jobs=1)
+    r = formalc.check_paths([path], cache=True, jobs=1, select=["some"])
+    assert [x.check for x in r.results] == ["some"] and r.results[0].cached
+
+
+def test_warnings_survive_the_cache(tmp_path, cache_dir):
+    p = tmp_path / "w.iot"
+    p.write_text("Capability = {A}\nT = (c: Capabilty)\ncheck sat t: ∃ x: T • true\n", encoding="utf-8")
+    first = formalc.check_paths([str(p)], cache=True, jobs=1)
+    second = formalc.check_paths([str(p)], cache=True, jobs=1)
+    assert [d.code for d in first.diagnostics] == ["FC201"]
+    assert second.diagnostics == first.diagnostics and second.results[0].cached

@@ -61,6 +61,56 @@ class ResultCache:
             h.update(spec.sources.get(f, "").encode() + b"\0")
         return h.hexdigest()
 
+    # ---------------------------------------------------------------- whole files
+    # A file's manifest lists every file its spec was built from, with their hashes, and the
+    # results of all its checks. When none of those files changed, the stored report is the
+    # report: the file is not even parsed.
+    def _manifest_path(self, path: Path) -> Path:
+        k = hashlib.sha256(f"{_formalc_hash()}|manifest|{path.resolve()}".encode()).hexdigest()
+        return self.dir / k[:2] / f"{k[2:]}.manifest.json"
+
+    def file_get(self, path: Path, select):
+        """(diagnostics, results, sources) for ``path`` if nothing it depends on changed."""
+        from ..diagnostics import diagnostic_from_json
+        from .runner import matches
+        try:
+            data = json.loads(self._manifest_path(path).read_text("utf-8"))
+            sources = {}
+            for name, abspath, digest in data["files"]:
+                raw = Path(abspath).read_bytes()
+                if hashlib.sha256(raw).hexdigest() != digest:
+                    return None
+                text = raw.decode("utf-8")
+                sources[name] = text[1:] if text.startswith("\ufeff") else text
+            diags = [diagnostic_from_json(d) for d in data["diagnostics"]]
+            results = [_decode_result(r) for r in data["results"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        results = [r for r in results if matches(_Named(r.check), select)]
+        return diags, results, sources
+
+    def file_put(self, path: Path, spec: m.Spec, diags, results, loader_sources) -> None:
+        if any(r.verdict is Verdict.UNKNOWN for r in results) or any(d.is_error for d in diags):
+            return
+        if len(results) != len(spec.checks):
+            return  # a selection ran: the manifest must hold every check
+        from .. model.loader import display_name  # noqa: F401  (names as the report shows them)
+        files = []
+        try:
+            for name in (spec.file, *spec.imports):
+                p = Path(name).resolve()
+                files.append([name, str(p), hashlib.sha256(p.read_bytes()).hexdigest()])
+            target = self._manifest_path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            payload = {"files": files, "diagnostics": [d.to_json() for d in diags],
+                       "results": [_encode_result(r) for r in results]}
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh)
+            os.replace(tmp, target)
+        except OSError:
+            pass
+
     def _path(self, spec_key: str, check: str) -> Path:
         k = hashlib.sha256(f"{spec_key}|{check}".encode()).hexdigest()
         return self.dir / k[:2] / f"{k[2:]}.json"
@@ -85,6 +135,13 @@ class ResultCache:
             os.replace(tmp, path)
         except OSError:
             pass  # a read-only or full cache directory must not fail a check
+
+
+class _Named:
+    """Just enough of a Check for the -k matcher."""
+
+    def __init__(self, name: str):
+        self.name = name
 
 
 def _enc(v):
