@@ -121,11 +121,13 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def to_json(self) -> dict:
+    def to_json(self, offsets: bool = False) -> dict:
+        """The diagnostic as documented in docs/json-report.md; ``offsets`` adds character
+        offsets to locations (for formalc's own cache, not part of the report schema)."""
         d: dict = {"code": self.code, "severity": self.severity.value, "message": self.message,
                    "hint": self.hint}
-        d["location"] = _span_json(self.span)
-        d["notes"] = [{"message": m, "location": _span_json(s)} for m, s in self.notes]
+        d["location"] = _span_json(self.span, offsets)
+        d["notes"] = [{"message": m, "location": _span_json(s, offsets)} for m, s in self.notes]
         return d
 
 
@@ -141,12 +143,14 @@ def diagnostic_from_json(d: dict) -> Diagnostic:
                       notes=tuple((n["message"], span(n["location"])) for n in d["notes"]))
 
 
-def _span_json(span: Span | None) -> dict | None:
+def _span_json(span: Span | None, offsets: bool = False) -> dict | None:
     if span is None:
         return None
-    return {"file": span.file, "line": span.line, "column": span.column,
-            "end_line": span.end_line, "end_column": span.end_column,
-            "start_pos": span.start_pos, "end_pos": span.end_pos}
+    d = {"file": span.file, "line": span.line, "column": span.column,
+         "end_line": span.end_line, "end_column": span.end_column}
+    if offsets:
+        d.update(start_pos=span.start_pos, end_pos=span.end_pos)
+    return d
 
 
 class SpecError(Exception):

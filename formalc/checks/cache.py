@@ -102,7 +102,7 @@ class ResultCache:
                 files.append([name, str(p), hashlib.sha256(p.read_bytes()).hexdigest()])
             target = self._manifest_path(path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            payload = {"files": files, "diagnostics": [d.to_json() for d in diags],
+            payload = {"files": files, "diagnostics": [d.to_json(offsets=True) for d in diags],
                        "results": [_encode_result(r) for r in results]}
             fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
