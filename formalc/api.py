@@ -108,9 +108,16 @@ def _check_file(path: Path, timeout, select, loader: Loader, cache=None):
     return fdiags, results, dict(loader.sources)
 
 
+_worker_loader: Loader | None = None
+
+
 def _worker(args):
+    # One loader per worker process, so modules imported by several files are parsed once.
+    global _worker_loader
     path, timeout, select, max_size, cache = args
-    return _check_file(path, timeout, select, Loader(max_size=max_size), cache)
+    if _worker_loader is None or _worker_loader.max_size != max_size:
+        _worker_loader = Loader(max_size=max_size)
+    return _check_file(path, timeout, select, _worker_loader, cache)
 
 
 def _parallel(files, timeout, select, max_size, jobs, cache=None):
