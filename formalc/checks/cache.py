@@ -39,8 +39,8 @@ def _formalc_hash() -> str:
     """A hash of formalc's own code and grammar, and of the Z3 version."""
     global _code_hash
     if _code_hash is None:
-        import z3
-        h = hashlib.sha256(f"{_FORMAT}|{z3.get_version_string()}".encode())
+        from ..encode import solver_version
+        h = hashlib.sha256(f"{_FORMAT}|{solver_version()}".encode())
         pkg = Path(__file__).resolve().parent.parent
         for f in sorted(pkg.rglob("*")):
             if f.suffix in (".py", ".lark") and f.is_file():

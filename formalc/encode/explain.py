@@ -12,7 +12,7 @@ import z3
 
 from ..checks.results import Blame
 from ..model import nodes as m
-from ..model.types import BOOL, SetT
+from ..model.types import BOOL
 from . import decode
 from .z3expr import Encoder, EnumSet, ListSet, Unsupported, label
 

@@ -8,7 +8,7 @@ from ..diagnostics import Diagnostic, Severity, Span, suggest
 from ..syntax import ast
 from . import nodes as m
 from .typecheck import ExprChecker, Scope, TypeVarCell
-from .types import (BOOL, BUILTIN_TYPES, INT, EnumT, RecordT, SetT, SortT, Type)
+from .types import (BUILTIN_TYPES, EnumT, RecordT, SetT, SortT, Type)
 
 BUILTIN_FUNCS = {"total"}
 
@@ -467,7 +467,7 @@ class Builder:
                         self.error("FC210", f"`{name}({', '.join(map(str, key))})` is given two "
                                    f"values: {_show(prev_value)} and {_show(value)}", row.span,
                                    notes=[("first value given here", prev_row.span)],
-                                   hint=f"a function has one value per argument tuple")
+                                   hint="a function has one value per argument tuple")
                     continue
                 table[key] = (value, row)
             self.functions[name] = m.Function(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic
 from .build import Builder
-from .loader import Loader, display_name
+from .loader import Loader
 from .nodes import Spec
 
 

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from ..diagnostics import Diagnostic, Span, suggest
 from ..syntax import ast
 from . import nodes as m
-from .types import (BOOL, BUILTIN_TYPES, CPU_T, DIMENSIONLESS, INT, REAL, STRING, UNITS, EnumT,
-                    PrimT, QuantT, RecordT, SetT, SortT, Type, dim_of, quantity)
+from .types import (BOOL, CPU_T, INT, REAL, STRING, UNITS, QuantT, RecordT, SetT, Type, dim_of, quantity)
 
 if TYPE_CHECKING:
     from .build import Builder

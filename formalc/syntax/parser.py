@@ -13,22 +13,16 @@ from fractions import Fraction
 from importlib import resources
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 
 from ..diagnostics import Diagnostic, Span
 from . import ast
+from .chain import MAX_DEPTH, Chain, ChainError, Prefix, Unit, canon
+from .errors import diagnose
 
-#: Deepest expression nesting accepted; deeper input gets FC104. Real specs stay far below.
-MAX_DEPTH = 200
 #: At most this many syntax errors are reported for one file.
 MAX_SYNTAX_ERRORS = 20
 
-# Spellings normalised to one canonical (Unicode) operator, so both forms give the same tree.
-_CANON = {
-    "!=": "≠", "<=": "≤", ">=": "≥", "in": "∈", "notin": "∉", "subset": "⊆",
-    "union": "∪", "*": "×", "inter": "∩", "forall": "∀", "exists": "∃",
-    "not": "¬", "!": "¬", "⊤": "true", "⊥": "false",
-}
 _NAME_CANON = {"delta": "δ"}  # DESIGN: `δ delta` are one name
 
 
@@ -37,10 +31,6 @@ def _canon_name(tok: Token) -> Token:
     if tok.value in _NAME_CANON:
         return tok.update(value=_NAME_CANON[tok.value])
     return tok
-
-
-def _canon(op: str) -> str:
-    return _CANON.get(op, op)
 
 
 _BRACKETS = {"LPAR", "RPAR", "LBRACE", "RBRACE", "BAR"}
@@ -55,191 +45,6 @@ def _pos(x) -> Span | None:
     if isinstance(x, Token):
         return x  # type: ignore[return-value]  # tokens carry the same attributes
     return getattr(x, "span", None)
-
-
-class ChainError(Exception):
-    """A problem found while resolving an operator chain (reported as FC101 or FC104)."""
-
-    def __init__(self, code: str, message: str, where, hint: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.where, self.hint = code, message, where, hint
-
-
-class _Prefix:
-    """A prefix operator before an operand: ¬, -, a quantifier or Σ with its binders, or
-    `if c then a else` (whose else-branch is the rest of the chain)."""
-
-    __slots__ = ("op", "token", "data")
-
-    def __init__(self, op: str, token, data):
-        self.op, self.token, self.data = op, token, data
-
-
-class _Unit:
-    __slots__ = ("prefixes", "operand")
-
-    def __init__(self, prefixes, operand):
-        self.prefixes, self.operand = prefixes, operand
-
-
-_NARY = {"⇔": "⇔", "<=>": "⇔", "iff": "⇔", "∨": "∨", "||": "∨", "or": "∨",
-         "∧": "∧", "&&": "∧", "and": "∧"}
-_IMPLIES = {"⇒", "=>", "implies"}
-_CMP = {"=", "≠", "!=", "<", "≤", "<=", ">", "≥", ">=", "∈", "in", "∉", "notin", "⊆", "subset"}
-_ADD = {"+", "-", "∪", "union", "\\"}
-_MUL = {"*", "×", "/", "∩", "inter"}
-
-
-class _Chain:
-    """Resolves a flat chain ``unit (op unit)*`` into the syntax tree, by recursive descent
-    over the levels of the language (the same trees the precedence grammar gave)::
-
-        iff  := imp (⇔ imp)*          imp  := or (⇒ or)*   (folded to the right)
-        or   := and (∨ and)*          and  := not (∧ not)*
-        not  := ¬ not | cmp           cmp  := add (cmpop add)?   (non-associative)
-        add  := mul (addop mul)*      mul  := neg (mulop neg)*
-        neg  := - neg | atom          atom := ∀/∃/if … iff | Σ … add | operand
-
-    Recursion happens only through runs of prefixes, which are bounded by MAX_DEPTH.
-    """
-
-    def __init__(self, b: "_Builder", children):
-        self.b = b
-        stream: list = []
-        for x in children:
-            if isinstance(x, Token):
-                stream.append(("op", str(x), x))
-            elif isinstance(x, _Unit):
-                if len(x.prefixes) > MAX_DEPTH:
-                    raise ChainError("FC104", f"{len(x.prefixes)} prefix operators in a row "
-                                     f"(the limit is {MAX_DEPTH})", x.prefixes[MAX_DEPTH].token,
-                                     "split the expression into named definitions")
-                stream.extend(("pre", p, p.token) for p in x.prefixes)
-                stream.append(("atom", x.operand, None))
-            else:
-                stream.append(("atom", x, None))
-        self.s = stream
-        self.i = 0
-
-    def parse(self):
-        node = self.iff()
-        if self.i != len(self.s):  # only a second comparison can be left over
-            kind, op, tok = self.s[self.i]
-            raise ChainError("FC101", f"unexpected `{op}`: comparisons do not chain", tok,
-                             "write `a < b ∧ b < c`, or parenthesise one side")
-        return node
-
-    # helpers
-    def _op(self, ops) -> str | None:
-        if self.i < len(self.s):
-            kind, op, _ = self.s[self.i]
-            if kind == "op" and op in ops:
-                return op
-        return None
-
-    def _pre(self, ops):
-        if self.i < len(self.s):
-            kind, p, _ = self.s[self.i]
-            if kind == "pre" and p.op in ops:
-                return p
-        return None
-
-    def _nary(self, sub, canon: str):
-        xs = [sub()]
-        while (op := self._op(_NARY)) is not None and _NARY[op] == canon:
-            self.i += 1
-            xs.append(sub())
-        if len(xs) == 1:
-            return xs[0]
-        return ast.Nary(canon, tuple(xs), span=self.b._span(xs[0], xs[-1]),
-                        depth=self.b._depth(*xs))
-
-    # levels
-    def iff(self):
-        return self._nary(self.imp, "⇔")
-
-    def imp(self):
-        xs = [self.or_()]
-        while self._op(_IMPLIES) is not None:
-            self.i += 1
-            xs.append(self.or_())
-        node = xs[-1]
-        for x in reversed(xs[:-1]):
-            node = ast.Implies(x, node, span=self.b._span(x, node), depth=self.b._depth(x, node))
-        return node
-
-    def or_(self):
-        return self._nary(self.and_, "∨")
-
-    def and_(self):
-        return self._nary(self.not_, "∧")
-
-    def not_(self):
-        p = self._pre({"¬"})
-        if p is not None:
-            self.i += 1
-            x = self.not_()
-            return ast.Unary("¬", x, span=self.b._span(p.token, x), depth=self.b._depth(x))
-        return self.cmp()
-
-    def cmp(self):
-        a = self.add()
-        op = self._op(_CMP)
-        if op is None:
-            return a
-        self.i += 1
-        b = self.add()
-        return ast.Compare(_canon(op), a, b, span=self.b._span(a, b), depth=self.b._depth(a, b))
-
-    def _chain(self, sub, ops):
-        xs = [sub()]
-        names = []
-        while (op := self._op(ops)) is not None:
-            self.i += 1
-            names.append(_canon(op))
-            xs.append(sub())
-        if len(xs) == 1:
-            return xs[0]
-        return ast.Chain(tuple(names), tuple(xs), span=self.b._span(xs[0], xs[-1]),
-                         depth=self.b._depth(*xs))
-
-    def add(self):
-        return self._chain(self.mul, _ADD)
-
-    def mul(self):
-        return self._chain(self.neg, _MUL)
-
-    def neg(self):
-        p = self._pre({"-"})
-        if p is not None:
-            self.i += 1
-            x = self.neg()
-            return ast.Unary("-", x, span=self.b._span(p.token, x), depth=self.b._depth(x))
-        return self.atom()
-
-    def atom(self):
-        kind, x, tok = self.s[self.i]
-        self.i += 1
-        if kind == "atom":
-            return x
-        if kind == "op":  # cannot happen: the grammar puts an operand between operators
-            raise ChainError("FC101", f"unexpected `{x}`", tok, "expected an expression")
-        p: _Prefix = x
-        b = self.b
-        if p.op in ("∀", "∃"):
-            body = self.iff()
-            return ast.Quant(p.op, p.data, body, span=b._span(p.token, body),
-                             depth=b._depth(body, *p.data))
-        if p.op == "Σ":
-            body = self.add()
-            return ast.Sum(p.data, body, span=b._span(p.token, body), depth=b._depth(body, *p.data))
-        if p.op == "if":
-            cond, then = p.data
-            orelse = self.iff()
-            return ast.Ite(cond, then, orelse, span=b._span(p.token, orelse),
-                           depth=b._depth(cond, then, orelse))
-        raise ChainError("FC101", f"`{p.op}` cannot stand here", p.token,
-                         f"parenthesise the operand: `({p.op} …)`")
 
 
 class _Builder(Transformer):
@@ -314,34 +119,34 @@ class _Builder(Transformer):
 
     def boolean(self, c):
         t = c[0]
-        return ast.BoolLit(_canon(str(t)) == "true", span=self._tok_span(t))
+        return ast.BoolLit(canon(str(t)) == "true", span=self._tok_span(t))
 
     # -- operators: a flat chain, precedence resolved by _Chain ---------------------------
     def p_not(self, c):
-        return _Prefix("¬", c[0], ())
+        return Prefix("¬", c[0], ())
 
     def p_neg(self, c):
-        return _Prefix("-", c[0], ())
+        return Prefix("-", c[0], ())
 
     def p_quant(self, c):
         kw, items = c
-        return _Prefix(_canon(str(kw)), kw, items)
+        return Prefix(canon(str(kw)), kw, items)
 
     def p_sum(self, c):
         kw, items = c
-        return _Prefix("Σ", kw, items)
+        return Prefix("Σ", kw, items)
 
     def p_if(self, c):
         kw, cond, then = c
-        return _Prefix("if", kw, (cond, then))
+        return Prefix("if", kw, (cond, then))
 
     def unit(self, c):
-        return _Unit(tuple(c[:-1]), c[-1])
+        return Unit(tuple(c[:-1]), c[-1])
 
     def expr(self, c):
-        if len(c) == 1 and not isinstance(c[0], _Unit):
+        if len(c) == 1 and not isinstance(c[0], Unit):
             return c[0]
-        return _Chain(self, c).parse()
+        return Chain(self, c).parse()
 
     def call(self, c):
         n = _nodes(c)
@@ -502,83 +307,6 @@ def _get_parser() -> Lark:
     return _parser
 
 
-# ------------------------------------------------------------------------------- errors
-_HUMAN = {
-    "NAME": "a name", "NUMBER": "a number", "QUANTITY": "a quantity", "STRING": "a string",
-    "$END": "end of file", "DEFEQ": "`:=`", "ARROW": "`→`", "PRODUCT": "`×`", "BAR": "`|`",
-}
-
-
-def _human_terminal(parser: Lark, name: str) -> str:
-    if name in _HUMAN:
-        return _HUMAN[name]
-    try:
-        term = parser.get_terminal(name)
-        if term.pattern.type == "str":
-            return f"`{term.pattern.value}`"
-    except KeyError:
-        pass
-    return name.lower()
-
-
-def _expected_text(parser: Lark, expected) -> str:
-    names = sorted({_human_terminal(parser, e) for e in expected})
-    if any(n in {"`∀`", "`(`", "a name", "a number"} for n in names) and len(names) > 8:
-        return "an expression"
-    if len(names) > 6:
-        names = names[:6] + ["…"]
-    return ", ".join(names)
-
-
-_RESERVED = {"import", "check", "assume", "sat", "valid", "iff", "implies", "or", "and", "not",
-             "in", "notin", "subset", "union", "inter", "forall", "exists", "sum", "set",
-             "true", "false", "if", "then", "else"}
-
-
-def _diagnose(parser: Lark, e: UnexpectedInput, file: str, text: str,
-              chunked: bool = False) -> Diagnostic:
-    if isinstance(e, ChainError):
-        t = e.where
-        span = Span(file, t.line, t.column, t.end_line or t.line, t.end_column or t.column + 1,
-                    t.start_pos or 0, t.end_pos or 0)
-        return Diagnostic(e.code, e.message, span, hint=e.hint)
-    line = getattr(e, "line", 1) or 1
-    col = getattr(e, "column", 1) or 1
-    if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
-        hint = None
-        if ch == ";":
-            hint = "statements need no `;`: write one declaration or check after another"
-        elif ch in "'`":
-            hint = 'strings are written in double quotes: "text"'
-        elif ch == "#":
-            hint = "comments start with `//`"
-        span = Span(file, line, col, line, col + 1, e.pos_in_stream, e.pos_in_stream + 1)
-        return Diagnostic("FC102", f"unexpected character `{ch}`", span, hint=hint)
-    tok = getattr(e, "token", None)
-    expected = getattr(e, "expected", None) or getattr(e, "accepts", None) or set()
-    if isinstance(e, UnexpectedEOF) or (tok is not None and tok.type == "$END"):
-        body = text.rstrip()
-        end_line = body.count("\n") + 1
-        end_col = len(body) - (body.rfind("\n") + 1) + 1
-        span = Span(file, end_line, end_col, end_line, end_col, len(body), len(body))
-        what = "file" if len(body) == len(text.rstrip()) and not chunked else "statement"
-        return Diagnostic("FC103", f"unexpected end of {what}: the statement is not finished",
-                          span, hint=f"expected {_expected_text(parser, expected)}")
-    value = str(tok)
-    span = Span(file, tok.line, tok.column, tok.end_line or tok.line,
-                tok.end_column or tok.column + len(value), tok.start_pos or 0, tok.end_pos or 0)
-    hint = f"expected {_expected_text(parser, expected)}"
-    if value in _RESERVED and "NAME" in expected:
-        hint = f"`{value}` is a reserved word; choose another name"
-    elif value == "=" and "DEFEQ" in expected:
-        hint = ("definitions use `:=` (`x := 3`, `P(c: C) := ...`); `=` declares an enumeration "
-                "`{a, b}`, a tuple `(A, B)` or a table row `f(a) = v`")
-    elif value == ":=" and "EQUAL" in expected:
-        hint = "a table row is written `f(a, b) = v`; `:=` defines a predicate with typed parameters"
-    return Diagnostic("FC101", f"unexpected `{value}`", span, hint=hint)
-
-
 # ------------------------------------------------------------------------------- entry point
 _TOPLEVEL = re.compile(r"^(?=[^\s/}\])|,.+\-*])", re.M)
 
@@ -634,14 +362,14 @@ def _recover(parser: Lark, text: str, file: str, first: UnexpectedInput):
         try:
             items.extend(parser.parse(padded))
         except (UnexpectedInput, ChainError) as e:
-            d = _diagnose(parser, e, file, padded, chunked=b < len(text))
+            d = diagnose(parser, e, file, padded, chunked=b < len(text))
             d = _shift(d, a - prefix_lines)
             if not diags or diags[-1].span != d.span:
                 diags.append(d)
             if len(diags) >= MAX_SYNTAX_ERRORS:
                 break
     if not diags:  # the statement split hid the error: report the original one
-        diags.append(_diagnose(parser, first, file, text))
+        diags.append(diagnose(parser, first, file, text))
     return diags, items
 
 
