@@ -40,8 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                         "(also: FORMALC_NO_CACHE=1)")
     c.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="check files in N parallel processes (default: one per CPU)")
-    c.add_argument("--max-size", type=int, default=16, metavar="MB",
-                   help="refuse spec files larger than this (default 16 MB)")
+    c.add_argument("--max-size", type=int, default=16, metavar="MiB",
+                   help="refuse spec files larger than this (default 16 MiB)")
 
     f = sub.add_parser("fmt", help="print specs in canonical form")
     f.add_argument("paths", nargs="+", metavar="FILE")
@@ -83,9 +83,10 @@ def _check(args) -> int:
     report = check_paths(args.paths, timeout=args.timeout, select=args.select,
                          max_size=args.max_size * 1024 * 1024, jobs=args.jobs, cache=not args.no_cache)
     if args.select and not report.results and not report.errors:
-        sys.stderr.write(f"formalc: error [FC402]: no check matches "
-                         f"{' or '.join(repr(s) for s in args.select)}\n")
-        return EXIT_ERROR
+        from .diagnostics import Diagnostic
+        report.diagnostics.append(Diagnostic(
+            "FC402", "no check matches " + " or ".join(f"`{s}`" for s in args.select),
+            hint="-k keeps checks whose name contains the text or matches the glob"))
     if args.format == "json":
         from .report.json_report import render_json
         sys.stdout.write(render_json(report) + "\n")

@@ -47,6 +47,7 @@ CODES: dict[str, str] = {
     "FC209": "duplicate entry in a function table",
     "FC210": "conflicting entries in a function table (not a function)",
     "FC211": "reserved name redeclared",
+    "FC212": "an enumeration lists no members",
     "FC301": "type mismatch",
     "FC302": "unit mismatch: quantities of different dimensions combined",
     "FC303": "wrong number of arguments",

@@ -21,3 +21,7 @@ def _private_result_cache(tmp_path_factory):
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+# tests/fixtures/ holds deliberately broken specs: never collect them as formal checks,
+# even under `pytest --formalc`.
+collect_ignore_glob = ["fixtures/*"]

@@ -57,10 +57,12 @@ class BinderEncoding:
                 inner_env = dict(env)
                 inner_env[first.name] = (v, first.name)
                 body = self.fold(rest, inner_env, leaf, kind)
+                guards = self.ranges(v, first.var_type)
                 if first.domain is not None:
-                    s = self.expr(first.domain, env)
-                    guard = self.member(v, s)
-                    body = z3.Implies(guard, body) if kind == "∀" else z3.And(guard, body)
+                    guards.append(self.member(v, self.expr(first.domain, env)))
+                if guards:
+                    g = self.and_(guards)
+                    body = z3.Implies(g, body) if kind == "∀" else z3.And(g, body)
                 return z3.ForAll([v], body) if kind == "∀" else z3.Exists([v], body)
             raise Unsupported(f"{'a sum' if kind == 'Σ' else 'a set comprehension'} over the "
                               f"infinite type {first.var_type}; range over a finite set instead")

@@ -12,7 +12,7 @@ import z3
 
 from ..checks.results import Blame
 from ..model import nodes as m
-from ..model.types import BOOL
+from ..model.types import BOOL, RecordT
 from . import decode
 from .z3expr import Encoder, EnumSet, ListSet, Unsupported, label
 
@@ -140,8 +140,8 @@ class Explainer:
         else:
             parts = []
             for sub in m.children(e):
-                if _constant(sub) or isinstance(sub, m.Binder):
-                    continue
+                if _constant(sub) or isinstance(sub, m.Binder) or isinstance(sub.type, RecordT):
+                    continue  # whole tuples are in the counterexample table already
                 src, shown = self.source(sub), self.show(sub, env)
                 if src != shown:
                     parts.append(f"{src} = {shown}")

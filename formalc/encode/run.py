@@ -40,6 +40,7 @@ def _peel(enc: Encoder, formula, kind: str):
                     k, choice = _choose(enc, name, dom, hyps)
                 else:
                     k = z3.Const(name, enc.sort(it.var_type))
+                    hyps.extend(enc.ranges(k, it.var_type))
                     if dom is not None:
                         hyps.append(enc.member(k, dom))
                 env = dict(env)
@@ -102,13 +103,19 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
         solver = z3.Solver(ctx=ctx)
         solver.set("timeout", max(1, int(timeout_ms)))
         solver.set("random_seed", 0)
+        own = []  # what this check says (not the range facts): its model rows come from here
         for name, term in session.assumptions():
             solver.assert_and_track(term, z3.Bool(f"assume:{name}", ctx))
+            own.append(term)
         env, hyps, body, names = _peel(enc, check.formula, check.kind)
         for h in hyps:
             solver.add(h)
+            own.append(h)
         goal = enc.expr(body, env)
+        own.append(goal)
         solver.add(z3.Not(goal) if check.kind == "valid" else goal)
+        for fact in enc.side:
+            solver.add(fact)
         answer = solver.check()
     except Unsupported as e:
         return done(Verdict.UNKNOWN, reason=f"unsupported [FC401]: {e}")
@@ -148,7 +155,7 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
         val = decode.value(enc, model, term, t)
         for row, v, txt, _ in decode.flatten(name, val, t):
             bindings.append(Binding(row, v, txt))
-    for label_text, term, t in _uninterpreted(enc, solver):
+    for label_text, term, t in _uninterpreted(enc, own):
         try:
             val = decode.value(enc, model, term, t)
         except z3.Z3Exception:
@@ -156,20 +163,21 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
         bindings.append(Binding(label_text, val, decode.text(val, t)))
     ex = Explainer(enc, model, spec.sources)
     try:
-        target = body
-        ex.explain(target, env)
-    except (Unsupported, z3.Z3Exception, KeyError):
-        pass
+        ex.explain(body, env)
+    except Exception as e:  # the verdict stands; only its explanation is lost, and we say so
+        from ..checks.results import Blame
+        ex.steps.append(Blame(0, "(explanation unavailable)", "?",
+                              f"internal error: {type(e).__name__}: {e}", None))
     verdict = Verdict.VIOLATED if check.kind == "valid" else Verdict.SATISFIED
     return done(verdict, model=tuple(bindings), blame=tuple(ex.steps))
 
 
-def _uninterpreted(enc: Encoder, solver: z3.Solver):
-    """The uninterpreted constants and function applications this check's assertions mention,
-    with their labels, sorted by label."""
+def _uninterpreted(enc: Encoder, terms: list):
+    """The uninterpreted constants and function applications that ``terms`` mention, with their
+    labels, sorted by label."""
     seen: set[int] = set()
     found: dict[str, tuple] = {}
-    todo = list(solver.assertions())
+    todo = list(terms)
     while todo:
         t = todo.pop()
         i = t.get_id()

@@ -46,6 +46,9 @@ class Encoder(SetEncoding, BinderEncoding):
         self._apply_cache: dict[tuple, object] = {}
         self._tables: dict[str, dict] = {}
         self._rdecls: dict[str, tuple] = {}
+        # Range facts about uninterpreted constants and function values (quantities are
+        # non-negative); true under the language's semantics, so every check may assume them.
+        self.side: list = []
         self._nums: dict[int, object] = {}
         self.true, self.false = z3.BoolVal(True, ctx), z3.BoolVal(False, ctx)
         self._tid, self._fid = self.true.get_id(), self.false.get_id()
@@ -94,6 +97,20 @@ class Encoder(SetEncoding, BinderEncoding):
             return z3.BoolVal(member, self.ctx)
         return self.enum_const(t, member)  # type: ignore[arg-type]
 
+    def ranges(self, term, t: Type) -> list:
+        """What every value of type ``t`` satisfies beyond its sort: quantities (CPU, Bytes,
+        Time, Bandwidth) are non-negative, in every field of a tuple too."""
+        if isinstance(t, QuantT):
+            return [term >= self.lit(0, t)]
+        if isinstance(t, RecordT):
+            _, _, fields = self._record_decls(t)
+            out = []
+            for f, ft in t.fields:
+                if _has_quantity(ft):
+                    out.extend(self.ranges(fields[f][1](term), ft))
+            return out
+        return []
+
     def fresh_const(self, name: str, t: Type) -> z3.ExprRef:
         self._fresh += 1
         return z3.Const(f"{name}!{self._fresh}", self.sort(t))
@@ -137,6 +154,7 @@ class Encoder(SetEncoding, BinderEncoding):
             k = z3.Const(e.name, self.sort(e.type))
             self._consts[e.name] = k
             self.labels[k.get_id()] = (e.name, e.type)
+            self.side.extend(self.ranges(k, e.type))
         return k
 
     def _Apply(self, e: m.Apply, env):
@@ -182,6 +200,7 @@ class Encoder(SetEncoding, BinderEncoding):
             if result.get_id() not in self.labels:
                 self.labels[result.get_id()] = (text, f.codomain)
                 self._keep.append(result)
+                self.side.extend(self.ranges(result, f.codomain))
         for key, value in reversed(f.table):
             cond = z3.And([a == self._key_term(k, t) for a, k, t in zip(args, key, f.domain)]
                           or [z3.BoolVal(True, self.ctx)])
@@ -395,3 +414,11 @@ class Encoder(SetEncoding, BinderEncoding):
             self._ground[k] = r
             self._keep.append(x)
         return r
+
+
+def _has_quantity(t: Type, seen=None) -> bool:
+    if isinstance(t, QuantT):
+        return True
+    if isinstance(t, RecordT):
+        return any(_has_quantity(ft) for _, ft in t.fields)
+    return False

@@ -81,6 +81,10 @@ class Builder:
         for i in order:
             decl, mod = enums[i]
             names = [x.name for x in decl.members]
+            if not names:
+                self.error("FC212", f"`{decl.name}` lists no members", decl.span,
+                           hint="an enumeration needs at least one member: "
+                                f"`{decl.name} = {{A, B}}`; for an empty set write `{{}}` where it is used")
             known = [n for n in names if n in self.members]
             if names and len(known) == len(names):
                 self._declare(decl.name, "set", decl, mod, decl.span)

@@ -52,8 +52,8 @@ class Loader:
         if path.is_dir():
             return [Diagnostic("FC001", f"{name} is a folder, not a spec file", span)], None
         if size > self.max_size:
-            return [Diagnostic("FC004", f"{name} is {size / 1e6:.1f} MB; the limit is "
-                               f"{self.max_size / 1e6:.1f} MB", span or Span.whole(name),
+            return [Diagnostic("FC004", f"{name} is {size / 2**20:.1f} MiB; the limit is "
+                               f"{self.max_size / 2**20:g} MiB", span or Span.whole(name),
                                hint="split the spec into modules, or raise the limit with "
                                     "--max-size")], None
         try:
@@ -68,7 +68,9 @@ class Loader:
         except UnicodeDecodeError as e:
             before = data[:e.start]
             line = before.count(b"\n") + 1
-            col = len(before) - (before.rfind(b"\n") + 1) + 1
+            line_start = before.rfind(b"\n") + 1
+            # columns count characters, as in every other diagnostic
+            col = len(before[line_start:].decode("utf-8", errors="replace")) + 1
             return [Diagnostic("FC002", f"{name} is not valid UTF-8: byte 0x{data[e.start]:02x} "
                                f"at offset {e.start}", Span(name, line, col, line, col + 1),
                                hint="save the file as UTF-8")], None
@@ -85,16 +87,23 @@ class Loader:
         mod = None
         if text is not None:
             pdiags, mod = parse(text, display_name(path))
-            diags = diags + pdiags
-            if not mod.items and not pdiags:
-                diags.append(Diagnostic("FC006", f"{display_name(path)} declares nothing",
-                                        Span.whole(display_name(path)), severity=Severity.WARNING))
+            diags = diags + pdiags + self._empty(mod, pdiags, display_name(path))
         self._modules[path] = (diags, mod)
         return diags, mod
 
     def text_module(self, text: str, name: str) -> tuple[list[Diagnostic], ast.Module]:
+        if text.startswith("\ufeff"):
+            text = text[1:]
         self.sources[name] = text
-        return parse(text, name)
+        diags, mod = parse(text, name)
+        return diags + self._empty(mod, diags, name), mod
+
+    @staticmethod
+    def _empty(mod, diags, name: str) -> list[Diagnostic]:
+        if mod is not None and not mod.items and not diags:
+            return [Diagnostic("FC006", f"{name} declares nothing", Span.whole(name),
+                               severity=Severity.WARNING)]
+        return []
 
     # ---------------------------------------------------------------- imports
     def resolve_import(self, imp: ast.Import, base: Path | None) -> Path | None:

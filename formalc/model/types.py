@@ -174,8 +174,9 @@ _u(DIMENSIONLESS, {"%": Fraction(1, 100)})
 #: The unit used to display a value of each named dimension, by magnitude (largest first).
 DISPLAY_UNITS: dict[Dim, list[tuple[str, Fraction]]] = {
     (1, 0, 0): [("", Fraction(1)), ("m", Fraction(1, 1000))],
-    (0, 1, 0): [("GiB", Fraction(2**30)), ("MiB", Fraction(2**20)), ("KiB", Fraction(2**10)),
-                ("B", Fraction(1))],
+    (0, 1, 0): [("TiB", Fraction(2**40)), ("TB", Fraction(10**12)), ("GiB", Fraction(2**30)),
+                ("GB", Fraction(10**9)), ("MiB", Fraction(2**20)), ("MB", Fraction(10**6)),
+                ("KiB", Fraction(2**10)), ("KB", Fraction(10**3)), ("B", Fraction(1))],
     (0, 0, 1): [("h", Fraction(3600)), ("min", Fraction(60)), ("s", Fraction(1)),
                 ("ms", Fraction(1, 1000)), ("us", Fraction(1, 10**6)), ("ns", Fraction(1, 10**9))],
     (0, 1, -1): [("Gbps", Fraction(125_000_000)), ("Mbps", Fraction(125_000)),
@@ -184,11 +185,17 @@ DISPLAY_UNITS: dict[Dim, list[tuple[str, Fraction]]] = {
 
 
 def format_quantity(value: Fraction, dim: Dim) -> str:
-    """Show ``value`` (base units) in the largest unit that gives a whole number, if any."""
+    """Show ``value`` (base units) as the shortest whole number of a unit, if any
+    (``1500MB`` rather than ``1500000000B``, ``2GiB`` rather than ``2048MiB``)."""
+    best = None
     for unit, factor in DISPLAY_UNITS.get(dim, []):
         scaled = value / factor
         if scaled.denominator == 1 and (scaled != 0 or unit in ("", "B", "s", "bps")):
-            return f"{scaled.numerator}{unit}"
+            text = f"{scaled.numerator}{unit}"
+            if best is None or len(str(scaled.numerator)) < best[0]:
+                best = (len(str(scaled.numerator)), text)
+    if best is not None:
+        return best[1]
     base = {(1, 0, 0): "", (0, 1, 0): "B", (0, 0, 1): "s", (0, 1, -1): "bps"}.get(dim)
     if base is None:
         return f"{format_number(value)} [{QuantT(dim)}]"

@@ -28,9 +28,8 @@ def report_lines(report: Report, quiet: bool = False) -> list[Line]:
             if quiet and r.verdict.holds:
                 continue
             mark, style = _MARK[r.verdict]
-            cached = ", cached" if r.cached else ""
             lines.append([("  ", None), (f"{mark} {r.verdict.value:<9}", style),
-                          (f" {r.check}", "bold"), (f"  ({r.time_ms:.0f} ms{cached})", "dim")])
+                          (f" {r.check}", "bold"), (f"  ({r.time_ms:.0f} ms)", "dim")])
             if r.verdict in (Verdict.VIOLATED, Verdict.UNKNOWN) or \
                     (r.verdict is Verdict.SATISFIED and not quiet and r.model):
                 lines.extend(_details(r))
@@ -74,7 +73,8 @@ def summary_line(report: Report) -> Line:
     total_ms = sum(r.time_ms for r in report.results if not r.cached)
     cached = sum(1 for r in report.results if r.cached)
     files = len(report.files)
-    text = (f"{len(report.results)} checks in {files} file{'s' if files != 1 else ''}: "
+    n = len(report.results)
+    text = (f"{n} check{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}: "
             + ", ".join(parts) + f" ({total_ms / 1000:.2f} s solving"
             + (f", {cached} cached" if cached else "") + ")")
     style = "green" if report.exit_code == 0 else ("red" if report.exit_code in (1, 2) else "yellow")

@@ -1,6 +1,8 @@
 """Syntax errors as diagnostics: Lark's exceptions mapped to codes, positions and hints."""
 from __future__ import annotations
 
+import re
+
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
@@ -39,6 +41,12 @@ _RESERVED = {"import", "check", "assume", "sat", "valid", "iff", "implies", "or"
              "true", "false", "if", "then", "else"}
 
 
+def _previous(text: str, pos: int) -> str | None:
+    """The word just before ``pos`` (Lark does not keep the token history of parser errors)."""
+    m = re.search(r"(\w+)\s*$", text[:pos])
+    return m.group(1) if m else None
+
+
 def diagnose(parser: Lark, e: UnexpectedInput, file: str, text: str,
               chunked: bool = False) -> Diagnostic:
     if isinstance(e, ChainError):
@@ -73,8 +81,13 @@ def diagnose(parser: Lark, e: UnexpectedInput, file: str, text: str,
     span = Span(file, tok.line, tok.column, tok.end_line or tok.line,
                 tok.end_column or tok.column + len(value), tok.start_pos or 0, tok.end_pos or 0)
     hint = f"expected {_expected_text(parser, expected)}"
+    prev = _previous(text, tok.start_pos or 0)
     if value in _RESERVED and "NAME" in expected:
         hint = f"`{value}` is a reserved word; choose another name"
+    elif prev is not None and str(prev) in _RESERVED and value in (":", "∈", "in", ",", ")", "=",
+                                                                   ":=", "•", "·", "::"):
+        # the reserved word parsed as a keyword, so the error surfaces on the next token
+        hint = f"`{prev}` is a reserved word and cannot be used as a name; choose another name"
     elif value == "=" and "DEFEQ" in expected:
         hint = ("definitions use `:=` (`x := 3`, `P(c: C) := ...`); `=` declares an enumeration "
                 "`{a, b}`, a tuple `(A, B)` or a table row `f(a) = v`")

@@ -86,7 +86,7 @@ class _Builder(Transformer):
     def _first(self, children):
         return children[0]
 
-    binop = quantkw = checkkind = notkw = negkw = sumkw = boolkw = _first
+    binop = quantkw = checkkind = checkkw = assumekw = notkw = negkw = sumkw = boolkw = _first
     ifkw = setkw = _first
 
     def atom(self, c):  # "(" expr ")": the inner expression, its span widened to the parens
@@ -211,9 +211,9 @@ class _Builder(Transformer):
     def decl(self, c):
         anns = tuple(c[:-1])
         body = c[-1]
-        if anns:
+        if anns:  # the span stays the declaration's own: carets point at the name
             import dataclasses
-            body = dataclasses.replace(body, annotations=anns, span=self._span(anns[0], body))
+            body = dataclasses.replace(body, annotations=anns)
         return body
 
     def enum_decl(self, c):
@@ -275,19 +275,16 @@ class _Builder(Transformer):
 
     def check_stmt(self, c):
         anns = [x for x in c if isinstance(x, ast.Annotation)]
-        rest = c[len(anns):]
-        kind, name, formula = rest
+        kw, kind, name, formula = c[len(anns):]
         return ast.CheckStmt(str(kind) if kind is not None else "valid",
                              str(name) if name is not None else None, formula,
-                             annotations=tuple(anns),
-                             span=self._span(*(anns or [kind or name or formula]), formula))
+                             annotations=tuple(anns), span=self._span(kw, formula))
 
     def assume_stmt(self, c):
         anns = [x for x in c if isinstance(x, ast.Annotation)]
-        name, formula = c[len(anns):]
+        kw, name, formula = c[len(anns):]
         return ast.AssumeStmt(str(name) if name is not None else None, formula,
-                              annotations=tuple(anns),
-                              span=self._span(*(anns or [name or formula]), formula))
+                              annotations=tuple(anns), span=self._span(kw, formula))
 
     def start(self, c):
         return tuple(c)

@@ -354,7 +354,7 @@ def format_text(text: str, name: str = "<string>") -> str:
     if any(d.is_error for d in diags):
         raise SpecError(diags, {name: text})
     items = module.items
-    spans = [(it.span.start_pos, it.span.end_pos) for it in items]
+    spans = [(_start(it), it.span.end_pos) for it in items]
     comments = _comments(text) if "/" in text else []
     leading: list[list] = [[] for _ in items]
     inside: list[list] = [[] for _ in items]
@@ -395,3 +395,10 @@ def format_text(text: str, name: str = "<string>") -> str:
             anchor = end
             k = j
     return _layout(items, leading, trailing, tail)
+
+
+def _start(item) -> int:
+    """Where an item begins in the text: at its first annotation, if it has any (an item's
+    own span starts at its name or keyword, so that diagnostics point there)."""
+    anns = getattr(item, "annotations", ())
+    return min([a.span.start_pos for a in anns] + [item.span.start_pos])
