@@ -4,12 +4,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .checks.results import Report
 from .checks.runner import DEFAULT_TIMEOUT_S, run_checks
 from .diagnostics import Diagnostic, SpecError
-from .model.compile import compile_file, compile_text
 from .model.loader import DEFAULT_MAX_SIZE, Loader, collect_files
-from .model.nodes import Spec
+
+if TYPE_CHECKING:
+    from .model.nodes import Spec
+
+# The parser and the model builder (Lark, the syntax and model dataclasses) are imported where
+# they are needed: a run whose files are all unchanged since the last one needs neither.
 
 
 def load(path: str | os.PathLike, *, max_size: int = DEFAULT_MAX_SIZE) -> Spec:
@@ -21,6 +27,7 @@ def load(path: str | os.PathLike, *, max_size: int = DEFAULT_MAX_SIZE) -> Spec:
     >>> [c.name for c in spec.checks][:1]            # doctest: +SKIP
     ['deleted_absorbing']
     """
+    from .model.compile import compile_file
     loader = Loader(max_size=max_size)
     diags, spec = compile_file(Path(path), loader)
     if spec is None:
@@ -36,6 +43,7 @@ def loads(text: str, name: str = "<string>", *, base: str | os.PathLike | None =
     >>> check(spec).result("two").verdict.value
     'proved'
     """
+    from .model.compile import compile_text
     loader = Loader()
     diags, spec = compile_text(text, name, loader, Path(base) if base else Path.cwd())
     if spec is None:
@@ -101,6 +109,7 @@ def _check_file(path: Path, timeout, select, loader: Loader, cache=None):
         hit = cache.file_get(path, select)
         if hit is not None:
             return hit
+    from .model.compile import compile_file
     fdiags, spec = compile_file(path, loader)
     results = run_checks(spec, timeout, select, cache) if spec is not None else []
     if cache is not None and spec is not None:
@@ -139,5 +148,6 @@ def _parallel(files, timeout, select, max_size, jobs, cache=None):
 
 def diagnose(text: str, name: str = "<string>") -> list[Diagnostic]:
     """All diagnostics (errors and warnings) for spec ``text``, without running checks."""
+    from .model.compile import compile_text
     diags, _ = compile_text(text, name, Loader(), Path.cwd())
     return diags

@@ -19,8 +19,12 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-from ..model import nodes as m
+from typing import TYPE_CHECKING
+
 from .results import Binding, Blame, Result, Verdict
+
+if TYPE_CHECKING:
+    from ..model import nodes as m
 
 _FORMAT = "1"
 _code_hash: str | None = None

@@ -4,8 +4,12 @@ from __future__ import annotations
 import fnmatch
 import time
 
-from ..model import nodes as m
+from typing import TYPE_CHECKING
+
 from .results import Result, Verdict
+
+if TYPE_CHECKING:
+    from ..model import nodes as m
 
 DEFAULT_TIMEOUT_S = 10.0
 

@@ -1,3 +1,3 @@
-"""The typed model: types, nodes, and the builder that makes them from syntax."""
-from .nodes import (Assumption, Check, Constant, Definition, Function, Spec, TypeDecl)  # noqa: F401
-from .types import Type  # noqa: F401
+"""The typed model: types (``types``), nodes (``nodes``), and the builder that makes them from
+syntax (``build``, ``typecheck``); ``loader`` reads files and resolves imports, ``compile`` runs
+the stages. Import the submodules you need (importing this package loads none of them)."""

@@ -10,9 +10,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..diagnostics import Diagnostic, Severity, Span
-from ..syntax import ast
-from ..syntax.parser import parse
+
+if TYPE_CHECKING:
+    from ..syntax import ast
 
 #: Files larger than this are refused with FC004 (change with ``max_size`` / ``--max-size``).
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024
@@ -86,6 +89,7 @@ class Loader:
         diags, text = self.read(path, span)
         mod = None
         if text is not None:
+            from ..syntax.parser import parse
             pdiags, mod = parse(text, display_name(path))
             diags = diags + pdiags + self._empty(mod, pdiags, display_name(path))
         self._modules[path] = (diags, mod)
@@ -95,6 +99,7 @@ class Loader:
         if text.startswith("\ufeff"):
             text = text[1:]
         self.sources[name] = text
+        from ..syntax.parser import parse
         diags, mod = parse(text, name)
         return diags + self._empty(mod, diags, name), mod
 
@@ -127,6 +132,7 @@ class Loader:
             if key in done:
                 return
             stack.append(key)
+            from ..syntax import ast
             for item in mod.items:
                 if not isinstance(item, ast.Import):
                     continue
