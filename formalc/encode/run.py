@@ -161,6 +161,9 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
         except z3.Z3Exception:
             continue
         bindings.append(Binding(label_text, val, decode.text(val, t)))
+    verdict = Verdict.VIOLATED if check.kind == "valid" else Verdict.SATISFIED
+    if verdict is Verdict.SATISFIED:  # a witness speaks through its values; only a violation
+        return done(verdict, model=tuple(bindings))  # is explained formula by formula
     ex = Explainer(enc, model, spec.sources)
     try:
         ex.explain(body, env)
@@ -168,7 +171,6 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
         from ..checks.results import Blame
         ex.steps.append(Blame(0, "(explanation unavailable)", "?",
                               f"internal error: {type(e).__name__}: {e}", None))
-    verdict = Verdict.VIOLATED if check.kind == "valid" else Verdict.SATISFIED
     return done(verdict, model=tuple(bindings), blame=tuple(ex.steps))
 
 

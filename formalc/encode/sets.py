@@ -51,16 +51,23 @@ class SetEncoding:
         members = finite_members(t.elem)
         elems = [self.term(x, env) for x in e.elems]
         if members is not None:
+            known = set()  # members given as constants
+            open_ = []  # elements whose value is not known here
+            for x in elems:
+                k = self.member_of(x, t.elem) if self.is_ground(x) else None
+                if k is None:
+                    open_.append(x)
+                else:
+                    known.add(k)
             out = {}
             for k in members:
-                mk = self.member_term(t.elem, k)
-                hits = [x.eq(mk) if self.is_ground(x) else None for x in elems]
-                if any(h is True for h in hits):
-                    out[k] = z3.BoolVal(True, self.ctx)
-                elif all(h is False for h in hits):
-                    out[k] = z3.BoolVal(False, self.ctx)
+                if k in known:
+                    out[k] = self.true
+                elif not open_:
+                    out[k] = self.false
                 else:
-                    out[k] = z3.Or([x == mk for x in elems])
+                    mk = self.member_term(t.elem, k)
+                    out[k] = self.or_([x == mk for x in open_])
             return EnumSet(t.elem, out)
         return ListSet(t.elem, [(x, z3.BoolVal(True, self.ctx)) for x in elems])
 
@@ -99,9 +106,9 @@ class SetEncoding:
     def member(self, x, s):
         if isinstance(s, EnumSet):
             if self.is_ground(x):
-                for k, g in s.members.items():
-                    if x.eq(self.member_term(s.elem, k)):
-                        return g
+                k = self.member_of(x, s.elem)
+                if k is not None:
+                    return s.members[k]
             return self.or_([self.and_([g, self.eq(x, self.member_term(s.elem, k))])
                              for k, g in s.members.items()])
         if isinstance(s, ListSet):

@@ -45,6 +45,8 @@ class Encoder(SetEncoding, BinderEncoding):
         self._keep: list = []
         self._apply_cache: dict[tuple, object] = {}
         self._tables: dict[str, dict] = {}
+        self._value_names: dict[int, str] = {}  # term id of a named value -> its name
+        self._member_ids: dict[Type, dict] = {}  # per finite type: member term id -> member
         self._rdecls: dict[str, tuple] = {}
         # Range facts about uninterpreted constants and function values (quantities are
         # non-negative); true under the language's semantics, so every check may assume them.
@@ -178,6 +180,8 @@ class Encoder(SetEncoding, BinderEncoding):
         if cacheable:
             self._apply_cache[tuple(key)] = r
             self._keep.append(args)
+            if not args and isinstance(r, z3.ExprRef):
+                self._value_names.setdefault(r.get_id(), e.name)
         return r
 
     def _FuncApp(self, e: m.FuncApp, env):
@@ -394,11 +398,15 @@ class Encoder(SetEncoding, BinderEncoding):
 
     def name_of(self, t) -> str | None:
         """The name of the named value (``e1 := EdgeNode(…)``) whose term is ``t``, if any."""
-        k = t.get_id()
-        for key, v in self._apply_cache.items():
-            if len(key) == 1 and isinstance(v, z3.ExprRef) and v.get_id() == k:
-                return key[0]
-        return None
+        return self._value_names.get(t.get_id())
+
+    def member_of(self, x, t: Type):
+        """The member (name, or bool) that the ground term ``x`` of finite type ``t`` is."""
+        ids = self._member_ids.get(t)
+        if ids is None:
+            ids = {self.member_term(t, k).get_id(): k for k in finite_members(t)}  # type: ignore[union-attr]
+            self._member_ids[t] = ids
+        return ids.get(x.get_id())
 
     def is_ground(self, x) -> bool:
         """Whether ``x`` is a value built from literals and constructors only."""
