@@ -602,3 +602,11 @@ def test_docs_list_exactly_the_registered_codes():
     table = dict(re.findall(r"^\| \[(FC\d{3})\]\(#fc\d{3}\) \| (.*) \|$", doc, re.M))
     assert table == CODES
     assert set(re.findall(r"\bFC\d{3}\b", doc)) <= set(CODES)
+
+
+def test_definition_where_a_table_row_was_meant():
+    text = "S = {a}\nE = {e}\nδ: S × E → S\nδ(a, e) := a\n"
+    (d,) = errors(formalc.diagnose(text, "t.iot"))
+    assert (d.code, d.span.line, d.span.column) == ("FC202", 4, 1)
+    assert "has a signature" in d.message and "`δ(a, b) = v`" in d.hint
+    assert d.notes[0][1].line == 3

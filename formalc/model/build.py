@@ -54,6 +54,14 @@ class Builder:
         if prev is not None:
             if prev.decl is decl:
                 return False
+            sig, other = ((prev.decl, decl) if isinstance(prev.decl, ast.FuncSig)
+                          else (decl, prev.decl))
+            if isinstance(sig, ast.FuncSig) and isinstance(other, ast.DefDecl):
+                self.error("FC202", f"`{name}` has a signature, so `{name}(…) := …` defines it "
+                           "a second time", other.span,
+                           notes=[("signature here", sig.span)],
+                           hint=f"a table row is written with `=`: `{name}(a, b) = v`")
+                return False
             self.error("FC202", f"`{name}` is declared twice", span,
                        notes=[("first declared here", getattr(prev.decl, "span", None))],
                        hint="rename one of them; names are shared by a file and its imports")
