@@ -508,3 +508,38 @@ def test_deep_nesting_prints():
         e = ast.Nary("∧", (ast.Name("a"), e)) if i % 2 else ast.Unary("-", e)
     text = "check " + format_expr(e)
     assert _module(text).items[0].formula == e
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "specs").glob("*.iot")) + sorted((ROOT / "examples").glob("*.iot")),
+                         ids=lambda p: p.name)
+def test_line_breaking_keeps_the_tree(path, monkeypatch):
+    """With a tiny width every breakable construct is broken: the text must still parse to the
+    same tree, and formatting the result again must give it back unchanged."""
+    from formalc.syntax import printer
+    monkeypatch.setattr(printer, "WIDTH", 12)
+    text = path.read_text(encoding="utf-8")
+    diags, original = parse(text, path.name)
+    assert not diags
+    narrow = printer.format_module(original)
+    assert max(len(line) for line in narrow.splitlines()) > 12  # long atoms stay whole
+    assert narrow.count("\n") > text.count("\n")
+    d2, again = parse(narrow, path.name)
+    assert not d2 and again == original
+    assert printer.format_module(again) == narrow
+
+
+def test_long_items_are_wrapped_at_connectives():
+    text = ("Node = (cpu: CPU, memory: Bytes)\n"
+            "Fits(n: Node) := n.cpu ≤ 4 ∧ n.memory ≤ 8GiB ∧ n.cpu ≥ 500m ∧ n.memory ≥ 512MiB ∧ "
+            "n.cpu ≠ 3 ∧ n.memory ≠ 1GiB ∧ n.cpu ≠ 7\n")
+    out = format_text(text)
+    assert out.splitlines()[2:] == [
+        "Fits(n: Node) :=",
+        "  n.cpu ≤ 4 ∧",
+        "  n.memory ≤ 8GiB ∧",
+        "  n.cpu ≥ 500m ∧",
+        "  n.memory ≥ 512MiB ∧",
+        "  n.cpu ≠ 3 ∧",
+        "  n.memory ≠ 1GiB ∧",
+        "  n.cpu ≠ 7",
+    ]

@@ -18,7 +18,9 @@ Comments: :func:`format_module` has none to print — the parser drops comments,
 printed from its syntax tree has none. :func:`format_text` puts them back from the text:
 a comment that ends the line of an item's end stays at the end of that (now single) line;
 every other comment gets a line of its own before the item it precedes, or lies inside, or
-at the end of the file. Layout inside an item (line breaks, alignment) is not kept.
+at the end of the file. Layout inside an item is canonical, not kept: an item that does not fit
+in WIDTH columns is broken at its top-level connectives, quantifier bullets, call arguments and
+set elements (see _wrap).
 """
 from __future__ import annotations
 
@@ -209,6 +211,83 @@ def format_expr(e) -> str:
     return _x(e, TOP, None)
 
 
+# ---------------------------------------------------------------------------- line breaks
+#: Lines longer than this are broken: at the top-level ∧/∨/⇔/⇒ of a formula, after the
+#: bullet of a quantifier, between the arguments of a call and the elements of a set.
+WIDTH = 100
+INDENT = "  "
+
+
+def _parenthesised(e, need: int, follow: int | None) -> bool:
+    return _prec(e) < need or _absorbs(e, follow) or \
+        (need >= POSTFIX and isinstance(e, (ast.Quant, ast.Sum, ast.Ite)))
+
+
+def _wrap(e, indent: str, need: int = TOP, follow: int | None = None) -> str:
+    """``_x(e, need, follow)`` with line breaks where it would not fit; continuation lines
+    start with ``indent`` (plus nesting). The tokens are those of ``_x``: only whitespace
+    differs, so the text parses to the same tree."""
+    flat = _x(e, need, follow)
+    if len(indent) + len(flat) <= WIDTH:
+        return flat
+    if _parenthesised(e, need, follow):
+        return "(" + _wrap(e, indent + " ", TOP, None) + ")"
+    if isinstance(e, (ast.Nary, ast.Chain)):
+        if isinstance(e, ast.Nary):
+            level = _NARY_LEVEL[e.op]
+            ops = [e.op] * (len(e.operands) - 1)
+        else:
+            level, ops = _chain_level(e), list(e.ops)
+        last = len(e.operands) - 1
+        parts = [_wrap(o, indent, level + 1, follow if i == last else level)
+                 for i, o in enumerate(e.operands)]
+        out = parts[0]
+        for op, part in zip(ops, parts[1:]):
+            out += f" {op}\n{indent}{part}"
+        return out
+    if isinstance(e, ast.Implies):
+        return (_wrap(e.left, indent, OR, IMP) + " ⇒\n" + indent
+                + _wrap(e.right, indent, IMP, follow))
+    if isinstance(e, ast.Quant):
+        inner = indent + INDENT
+        return f"{e.kind} {_items(e.items)} •\n{inner}" + _wrap(e.body, inner, TOP, follow)
+    if isinstance(e, ast.Call) and len(e.args) > 1:
+        head = _x(e.func, POSTFIX, POSTFIX) + "("
+        return head + _pack([_arg(a) for a in e.args], indent, len(indent) + len(head), ")")
+    if isinstance(e, ast.SetLit) and len(e.elems) > 1:
+        return "{" + _pack([_x(x, TOP, None) for x in e.elems], indent, len(indent) + 1, "}")
+    return flat
+
+
+def _pack(parts: list[str], indent: str, column: int, close: str) -> str:
+    """Comma-separated ``parts`` filled greedily into lines of at most WIDTH columns, starting at
+    ``column``; continuation lines are indented one step more than ``indent``."""
+    if not parts:
+        return close
+    inner = indent + INDENT
+    out, col = "", column
+    for i, part in enumerate(parts):
+        piece = part + ("," if i < len(parts) - 1 else close)
+        if i and col + 1 + len(piece) > WIDTH:
+            out += "\n" + inner
+            col = len(inner)
+        elif i:
+            out += " "
+            col += 1
+        out += piece
+        col += len(piece)
+    return out
+
+
+def _formula(head: str, e) -> str:
+    """``head`` followed by the expression ``e``: on one line if it fits, else the expression
+    starts on the next line, indented, and is broken further as needed."""
+    flat = f"{head} {format_expr(e)}"
+    if len(flat) <= WIDTH:
+        return flat
+    return f"{head}\n{INDENT}" + _wrap(e, INDENT)
+
+
 # ---------------------------------------------------------------------------- items
 def _annotation(a: ast.Annotation) -> str:
     if a.value is None:
@@ -222,11 +301,13 @@ def _item_body(item) -> str:
     if isinstance(item, ast.Import):
         return f'import "{item.target}"' if item.is_path else f"import {item.target}"
     if isinstance(item, ast.EnumDecl):
-        return f"{item.name} = {{" + ", ".join(m.name for m in item.members) + "}"
+        head = f"{item.name} = {{"
+        return head + _pack([m.name for m in item.members], "", len(head), "}")
     if isinstance(item, ast.TupleDecl):
-        fields = ", ".join(_type(f.type) if f.name is None else f"{f.name}: {_type(f.type)}"
-                           for f in item.fields)
-        return f"{item.name} = ({fields})"
+        head = f"{item.name} = ("
+        fields = [_type(f.type) if f.name is None else f"{f.name}: {_type(f.type)}"
+                  for f in item.fields]
+        return head + _pack(fields, "", len(head), ")")
     if isinstance(item, ast.FuncSig):
         return (f"{item.name}: " + " × ".join(_type(t) for t in item.domain)
                 + f" → {_type(item.codomain)}")
@@ -234,19 +315,22 @@ def _item_body(item) -> str:
         return f"{item.name}: {_type(item.type)}"
     if isinstance(item, ast.DefDecl):
         params = ", ".join(_arg(a) for a in item.params)
-        return f"{item.name}({params}) := {format_expr(item.body)}"
+        return _formula(f"{item.name}({params}) :=", item.body)
     if isinstance(item, ast.ConstDecl):
-        return f"{item.name} := {format_expr(item.body)}"
+        flat = f"{item.name} := {format_expr(item.body)}"
+        if len(flat) > WIDTH and isinstance(item.body, (ast.Call, ast.SetLit)):
+            return f"{item.name} := " + _wrap(item.body, "")  # an instance: one field a line
+        return _formula(f"{item.name} :=", item.body)
     if isinstance(item, ast.EntryDecl):
         args = ", ".join(_arg(a) for a in item.args)
-        return f"{item.name}({args}) = {format_expr(item.value)}"
+        return _formula(f"{item.name}({args}) =", item.value)
     if isinstance(item, ast.CheckStmt):
         head = "check sat" if item.kind == "sat" else "check"
         name = f" {item.name}:" if item.name is not None else ""
-        return f"{head}{name} {format_expr(item.formula)}"
+        return _formula(f"{head}{name}", item.formula)
     if isinstance(item, ast.AssumeStmt):
         name = f" {item.name}:" if item.name is not None else ""
-        return f"assume{name} {format_expr(item.formula)}"
+        return _formula(f"assume{name}", item.formula)
     raise TypeError(f"not a module item: {item!r}")
 
 
