@@ -73,14 +73,19 @@ def check_paths(paths: list[str], *, timeout: float = DEFAULT_TIMEOUT_S,
     diags, files = collect_files(paths)
     report = Report(diagnostics=list(diags))
     rc = _cache(cache)
-    if rc is not None:  # with a warm cache there is little to share out: stay in-process
-        jobs = 1 if jobs is None else jobs
-    jobs = _jobs(jobs, len(files))
+    # Files whose cached report still holds are answered here; the others are checked, in
+    # parallel when there are several.
+    outcomes: list = [rc.file_get(f, select) if rc is not None else None for f in files]
+    todo = [i for i, o in enumerate(outcomes) if o is None]
+    jobs = _jobs(jobs, len(todo))
     if jobs > 1:
-        outcomes = _parallel(files, timeout, select, max_size, jobs, rc)
+        for i, o in zip(todo, _parallel([files[i] for i in todo], timeout, select, max_size,
+                                        jobs, rc)):
+            outcomes[i] = o
     else:
         loader = Loader(max_size=max_size)
-        outcomes = [_check_file(f, timeout, select, loader, rc) for f in files]
+        for i in todo:
+            outcomes[i] = _check_file(files[i], timeout, select, loader, rc)
     for f, (fdiags, results, sources) in zip(files, outcomes):
         report.diagnostics.extend(d for d in fdiags if d not in report.diagnostics)
         report.files.append(str(f))
@@ -105,10 +110,6 @@ def _cache(enabled: bool):
 
 
 def _check_file(path: Path, timeout, select, loader: Loader, cache=None):
-    if cache is not None:
-        hit = cache.file_get(path, select)
-        if hit is not None:
-            return hit
     from .model.compile import compile_file
     fdiags, spec = compile_file(path, loader)
     results = run_checks(spec, timeout, select, cache) if spec is not None else []
