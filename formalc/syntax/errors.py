@@ -61,6 +61,8 @@ def diagnose(parser: Lark, e: UnexpectedInput, file: str, text: str,
         hint = None
         if ch == ";":
             hint = "statements need no `;`: write one declaration or check after another"
+        elif ch == '"':
+            hint = 'this string is not closed: a string ends with `"` on the same line'
         elif ch in "'`":
             hint = 'strings are written in double quotes: "text"'
         elif ch == "#":

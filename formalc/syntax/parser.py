@@ -19,19 +19,10 @@ from ..diagnostics import Diagnostic, Span
 from . import ast
 from .chain import MAX_DEPTH, Chain, ChainError, Prefix, Unit, canon
 from .errors import diagnose
+from .lexer import FastLexer
 
 #: At most this many syntax errors are reported for one file.
 MAX_SYNTAX_ERRORS = 20
-
-_NAME_CANON = {"delta": "δ"}  # DESIGN: `δ delta` are one name
-
-
-def _canon_name(tok: Token) -> Token:
-    """Lexer callback: `delta` is the ASCII spelling of the name `δ`, wherever it stands."""
-    if tok.value in _NAME_CANON:
-        return tok.update(value=_NAME_CANON[tok.value])
-    return tok
-
 
 _BRACKETS = {"LPAR", "RPAR", "LBRACE", "RBRACE", "BAR"}
 
@@ -100,7 +91,7 @@ class _Builder(Transformer):
     # -- atoms ---------------------------------------------------------------------------
     def name(self, c):
         t = c[0]
-        return ast.Name(_NAME_CANON.get(str(t), str(t)), span=self._tok_span(t))
+        return ast.Name(str(t), span=self._tok_span(t))
 
     def number(self, c):
         t = c[0]
@@ -193,7 +184,7 @@ class _Builder(Transformer):
     # -- types ---------------------------------------------------------------------------
     def named_type(self, c):
         t = c[0]
-        return ast.NamedType(_NAME_CANON.get(str(t), str(t)), span=self._tok_span(t))
+        return ast.NamedType(str(t), span=self._tok_span(t))
 
     def set_type(self, c):
         elem = c[-1]
@@ -250,17 +241,17 @@ class _Builder(Transformer):
     def def_decl(self, c):
         name, *args, _defeq, body = _nodes(c)
         params = tuple(a for a in args if a is not None)
-        return ast.DefDecl(_NAME_CANON.get(str(name), str(name)), params, body,
+        return ast.DefDecl(str(name), params, body,
                            span=self._span(name, body))
 
     def const_decl(self, c):
         name, _defeq, body = c
-        return ast.ConstDecl(_NAME_CANON.get(str(name), str(name)), body,
+        return ast.ConstDecl(str(name), body,
                              span=self._span(name, body))
 
     def entry_decl(self, c):
         name, *args, value = _nodes(c)
-        return ast.EntryDecl(_NAME_CANON.get(str(name), str(name)),
+        return ast.EntryDecl(str(name),
                              tuple(a for a in args if a is not None), value,
                              span=self._span(name, value))
 
@@ -299,8 +290,8 @@ def _get_parser() -> Lark:
     global _parser
     if _parser is None:
         grammar = resources.files("formalc.syntax").joinpath("grammar.lark").read_text("utf-8")
-        _parser = Lark(grammar, parser="lalr", lexer="basic", transformer=_builder,
-                       maybe_placeholders=True, cache=True, lexer_callbacks={"NAME": _canon_name})
+        _parser = Lark(grammar, parser="lalr", lexer=FastLexer, transformer=_builder,
+                       maybe_placeholders=True, cache=True)
     return _parser
 
 
