@@ -182,3 +182,28 @@ def test_json_values_are_plain():
     assert r.witness["c.memory"] == Fraction(3 * 2**29)
     j = {b["name"]: b for b in r.to_json()["witness"]}
     assert j["c.memory"]["text"] == "1536MiB"
+
+
+def test_shadowed_binders_are_distinct_variables():
+    # regression: a third nested `v` once shared the constant of the second, whose domain is
+    # disjoint from it, and the contradiction "proved" a false formula
+    spec = formalc.loads("C = {R, G, B}\nP := {R, B}\n"
+                         "check f: ∀ v ∈ {R} • ∀ v ∈ P • ∀ v ∈ {G} • false\n"
+                         "check sat g: ∃ v ∈ {R} • ∃ v ∈ P • ∃ v ∈ {G} • v = G")
+    report = formalc.check(spec)
+    f = report.result("f")
+    assert f.verdict is Verdict.VIOLATED
+    assert f.counterexample == {"v": "R", "v'": f.counterexample["v'"], "v''": "G"}
+    assert f.counterexample["v'"] in ("R", "B")
+    assert report.result("g").verdict is Verdict.SATISFIED
+
+
+def test_a_bound_variable_is_not_the_declared_constant_of_the_same_name():
+    # regression: the peeled `x` was the declared constant `x`, so `assume x > 5` leaked into
+    # the quantifier and proved a false check
+    spec = formalc.loads("x: Int\nassume a: x > 5\ncheck c: ∀ x: Int • x > 5\ncheck d: x > 5")
+    report = formalc.check(spec)
+    c = report.result("c")
+    assert c.verdict is Verdict.VIOLATED and c.counterexample["x"] <= 5
+    assert c.counterexample["x (declared)"] > 5
+    assert report.result("d").verdict is Verdict.PROVED

@@ -28,8 +28,8 @@ def _peel(enc: Encoder, formula, kind: str):
         for it in body.items:
             if isinstance(it, m.Binder):
                 name = it.name
-                if any(n == name for n, *_ in names):  # shadowing: keep both visible
-                    name = f"{name}'"
+                while any(n == name for n, *_ in names):  # shadowing: a fresh name for each
+                    name += "'"                           # (v, v', v'' …), never a shared one
                 dom = enc.expr(it.domain, env) if it.domain is not None else None
                 dom = enc.to_set(dom, it.domain.type) if dom is not None else None
                 choice = None
@@ -39,7 +39,8 @@ def _peel(enc: Encoder, formula, kind: str):
                     # unknown tuple, and the model can name the instance chosen.
                     k, choice = _choose(enc, name, dom, hyps)
                 else:
-                    k = z3.Const(name, enc.sort(it.var_type))
+                    # internal name: a spec constant of the same name is another variable
+                    k = z3.Const(f"{name}!peeled{len(names)}", enc.sort(it.var_type))
                     hyps.extend(enc.ranges(k, it.var_type))
                     if dom is not None:
                         hyps.append(enc.member(k, dom))
@@ -54,7 +55,7 @@ def _peel(enc: Encoder, formula, kind: str):
 
 def _choose(enc: Encoder, name: str, dom: ListSet, hyps: list):
     items = [(t, g) for t, g in dom.items if not enc.is_f(g)]
-    index = z3.Int(f"{name}#index", enc.ctx)
+    index = z3.Int(f"{name}!index", enc.ctx)
     if not items:
         hyps.append(enc.false)
         return z3.Const(name, enc.sort(dom.elem)), None
@@ -155,11 +156,14 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
         val = decode.value(enc, model, term, t)
         for row, v, txt, _ in decode.flatten(name, val, t):
             bindings.append(Binding(row, v, txt))
+    bound = {n for n, *_ in names}
     for label_text, term, t in _uninterpreted(enc, own):
         try:
             val = decode.value(enc, model, term, t)
         except z3.Z3Exception:
             continue
+        if label_text in bound:  # a declared constant that a quantifier's variable shadows
+            label_text += " (declared)"
         bindings.append(Binding(label_text, val, decode.text(val, t)))
     verdict = Verdict.VIOLATED if check.kind == "valid" else Verdict.SATISFIED
     if verdict is Verdict.SATISFIED:  # a witness speaks through its values; only a violation

@@ -428,8 +428,9 @@ class ExprChecker:
     def _SetCompr(self, e: ast.SetCompr, scope):
         # `{x ∈ S | P(x)}` is the filter form; `{f(x) | x ∈ S, …}` the map form.
         if isinstance(e.head, ast.Compare) and e.head.op == "∈" and \
-                isinstance(e.head.left, ast.Name) and e.head.left.name not in scope.vars and \
-                self.b.lookup_kind(e.head.left.name) is None:
+                isinstance(e.head.left, ast.Name) and self.b.lookup_kind(e.head.left.name) is None \
+                and (e.head.left.name not in scope.vars or not self._binder_first(e.items, scope)):
+            # (a variable bound outside is shadowed: the map form would need a binder first)
             items, inner = self.items((e.head,) + tuple(e.items), scope, e.span, "set comprehension")
             if items is None:
                 return None
@@ -442,6 +443,17 @@ class ExprChecker:
             if head is None:
                 return None
         return m.SetCompr(head, items, SetT(head.type), span=e.span)
+
+    def _binder_first(self, items, scope) -> bool:
+        """Whether ``items`` start with a binder (`x: T`, or `x ∈ S` with x not yet bound)."""
+        if not items:
+            return False
+        first = items[0]
+        if isinstance(first, ast.TypedBinder):
+            return True
+        return isinstance(first, ast.Compare) and first.op == "∈" and \
+            isinstance(first.left, ast.Name) and first.left.name not in scope.vars and \
+            self.b.lookup_kind(first.left.name) is None
 
     def _Quant(self, e: ast.Quant, scope):
         what = "quantifier"

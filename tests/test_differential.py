@@ -1,0 +1,115 @@
+"""Differential test of the Z3 encoding: random closed formulas over small finite domains are
+decided by formalc and by a naive evaluator written here, independently of the encoder; a
+proved check must be true and a violated one false (and nothing may be unknown)."""
+from fractions import Fraction
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import formalc
+from formalc import Verdict
+
+PRELUDE = "Color = {Red, Green, Blue, Gray}\nPalette := {Red, Blue}\n"
+MEMBERS = ["Red", "Green", "Blue", "Gray"]
+ENV0 = {"Palette": frozenset({"Red", "Blue"}), "Color": frozenset(MEMBERS)}
+
+
+# Each generator returns (text, evaluator): evaluator(env) -> Python value.
+def ints(depth, bound=False):
+    leaf = st.integers(-3, 9).map(lambda n: (f"({n})" if n < 0 else str(n), lambda env, n=n: n))
+    if depth <= 0:
+        return leaf
+    sub = ints(depth - 1, bound)
+    return st.one_of(
+        leaf,
+        st.tuples(sub, st.sampled_from(["+", "-", "×"]), sub).map(
+            lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})",
+                       lambda env, a=t[0][1], op=t[1], b=t[2][1]:
+                       {"+": a(env) + b(env), "-": a(env) - b(env), "×": a(env) * b(env)}[op])),
+        sets(depth - 1, bound).map(lambda s: (f"|{s[0]}|", lambda env, f=s[1]: len(f(env)))),
+        st.tuples(sets(depth - 1, bound), ints(depth - 1, True)).map(
+            lambda t: (f"(Σ v ∈ {t[0][0]} • {t[1][0]})",
+                       lambda env, s=t[0][1], b=t[1][1]:
+                       sum(b({**env, "v": x}) for x in s(env)))),
+    )
+
+
+def colors(depth, bound=False):
+    consts = st.sampled_from(MEMBERS).map(lambda m: (m, lambda env, m=m: m))
+    if not bound:
+        return consts
+    return st.one_of(consts, st.just(("v", lambda env: env["v"])))
+
+
+def sets(depth, bound=False):
+    lit = st.lists(st.sampled_from(MEMBERS), max_size=4).map(
+        lambda ms: ("{" + ", ".join(ms) + "}" if ms else "({} ∩ Palette)",
+                    lambda env, ms=ms: frozenset(ms)))
+    named = st.sampled_from(["Palette", "Color"]).map(lambda n: (n, lambda env, n=n: env[n]))
+    if depth <= 0:
+        return st.one_of(lit, named)
+    sub = sets(depth - 1, bound)
+    return st.one_of(
+        lit, named,
+        st.tuples(sub, st.sampled_from(["∪", "∩", "\\"]), sub).map(
+            lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})",
+                       lambda env, a=t[0][1], op=t[1], b=t[2][1]:
+                       {"∪": a(env) | b(env), "∩": a(env) & b(env), "\\": a(env) - b(env)}[op])),
+        st.tuples(sub, bools(depth - 1, True)).map(
+            lambda t: (f"{{v ∈ {t[0][0]} | {t[1][0]}}}",
+                       lambda env, s=t[0][1], p=t[1][1]:
+                       frozenset(x for x in s(env) if p({**env, "v": x})))),
+    )
+
+
+def bools(depth, bound=False):
+    leaf = st.sampled_from([("true", lambda env: True), ("false", lambda env: False)])
+    if depth <= 0:
+        return leaf
+    sub = bools(depth - 1, bound)
+    cmp = st.tuples(ints(depth - 1, bound), st.sampled_from(["=", "≠", "<", "≤", ">", "≥"]),
+                    ints(depth - 1, bound)).map(
+        lambda t: (f"{t[0][0]} {t[1]} {t[2][0]}",
+                   lambda env, a=t[0][1], op=t[1], b=t[2][1]: {
+                       "=": a(env) == b(env), "≠": a(env) != b(env), "<": a(env) < b(env),
+                       "≤": a(env) <= b(env), ">": a(env) > b(env), "≥": a(env) >= b(env)}[op]))
+    ratio = st.tuples(ints(depth - 1, bound), st.integers(1, 5), st.fractions(-2, 2, max_denominator=4)).map(
+        lambda t: (f"{t[0][0]} / {t[1]} ≤ {t[2].numerator}/{t[2].denominator}"
+                   if t[2] >= 0 else f"{t[0][0]} / {t[1]} ≤ -({-t[2].numerator}/{t[2].denominator})",
+                   lambda env, a=t[0][1], d=t[1], q=t[2]: Fraction(a(env), d) <= q))
+    member = st.tuples(colors(depth - 1, bound), st.sampled_from(["∈", "∉"]), sets(depth - 1, bound)).map(
+        lambda t: (f"{t[0][0]} {t[1]} {t[2][0]}",
+                   lambda env, c=t[0][1], op=t[1], s=t[2][1]:
+                   (c(env) in s(env)) == (op == "∈")))
+    subset = st.tuples(sets(depth - 1, bound), sets(depth - 1, bound)).map(
+        lambda t: (f"{t[0][0]} ⊆ {t[1][0]}", lambda env, a=t[0][1], b=t[1][1]: a(env) <= b(env)))
+    seteq = st.tuples(sets(depth - 1, bound), sets(depth - 1, bound)).map(
+        lambda t: (f"{t[0][0]} = {t[1][0]}", lambda env, a=t[0][1], b=t[1][1]: a(env) == b(env)))
+    conn = st.tuples(sub, st.sampled_from(["∧", "∨", "⇒", "⇔"]), sub).map(
+        lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})",
+                   lambda env, a=t[0][1], op=t[1], b=t[2][1]: {
+                       "∧": a(env) and b(env), "∨": a(env) or b(env),
+                       "⇒": (not a(env)) or b(env), "⇔": a(env) == b(env)}[op]))
+    neg = sub.map(lambda s: (f"¬({s[0]})", lambda env, f=s[1]: not f(env)))
+    quant = st.tuples(st.sampled_from(["∀", "∃"]), sets(depth - 1, bound),
+                      bools(depth - 1, True)).map(
+        lambda t: (f"({t[0]} v ∈ {t[1][0]} • {t[2][0]})",
+                   lambda env, q=t[0], s=t[1][1], p=t[2][1]:
+                   (all if q == "∀" else any)(p({**env, "v": x}) for x in s(env))))
+    ite = st.tuples(sub, sub, sub).map(
+        lambda t: (f"(if {t[0][0]} then {t[1][0]} else {t[2][0]})",
+                   lambda env, c=t[0][1], a=t[1][1], b=t[2][1]: a(env) if c(env) else b(env)))
+    return st.one_of(leaf, cmp, ratio, member, subset, seteq, conn, neg, quant, ite)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bools(3))
+def test_encoder_agrees_with_a_naive_evaluator(formula):
+    text, evaluate = formula
+    expected = evaluate(dict(ENV0))
+    spec = formalc.loads(PRELUDE + f"check f: {text}\ncheck sat g: {text}\n", "diff.iot")
+    report = formalc.check(spec, timeout=10)
+    valid, sat = report.result("f"), report.result("g")
+    # a closed formula is valid exactly when it is true, and satisfiable exactly then too
+    assert valid.verdict is (Verdict.PROVED if expected else Verdict.VIOLATED), (text, valid.reason)
+    assert sat.verdict is (Verdict.SATISFIED if expected else Verdict.VIOLATED), (text, sat.reason)
