@@ -198,12 +198,26 @@ def test_shadowed_binders_are_distinct_variables():
     assert report.result("g").verdict is Verdict.SATISFIED
 
 
-def test_a_bound_variable_is_not_the_declared_constant_of_the_same_name():
-    # regression: the peeled `x` was the declared constant `x`, so `assume x > 5` leaked into
-    # the quantifier and proved a false check
-    spec = formalc.loads("x: Int\nassume a: x > 5\ncheck c: ∀ x: Int • x > 5\ncheck d: x > 5")
+def test_a_bound_variable_cannot_take_a_declared_constant_s_name():
+    # it once silently became the declared constant (and `assume x > 5` leaked into the
+    # quantifier); now binding a declared name is an error
+    diags = formalc.diagnose("x: Int\nassume a: x > 5\ncheck c: ∀ x: Int • x > 5")
+    assert [(d.code, d.span.line) for d in diags if d.is_error] == [("FC310", 3)]
+
+
+def test_a_declared_name_in_a_binder_list_is_a_condition():
+    # regression: `Blue ∈ i.tags` after the binder was read as a second binder named Blue
+    spec = formalc.loads("C = {Red, Blue}\nItem = (n: Int, tags: set C)\n"
+                         "a := Item(n: 1, tags: {Red})\nb := Item(n: 2, tags: {Red, Blue})\n"
+                         "Items := {a, b}\n"
+                         "check none: |{i ∈ Items | Blue ∈ i.tags}| = 1\n"
+                         "check total_n: (Σ i ∈ Items, Red ∈ i.tags • i.n) = 3")
     report = formalc.check(spec)
-    c = report.result("c")
-    assert c.verdict is Verdict.VIOLATED and c.counterexample["x"] <= 5
-    assert c.counterexample["x (declared)"] > 5
-    assert report.result("d").verdict is Verdict.PROVED
+    assert report.result("none").verdict is Verdict.PROVED
+    assert report.result("total_n").verdict is Verdict.PROVED
+
+
+def test_binding_a_declared_name_is_an_error():
+    (d,) = [x for x in formalc.diagnose("C = {Red, Blue}\ncheck ∀ Red ∈ C • true") if x.is_error]
+    assert d.code == "FC310" and (d.span.line, d.span.column) == (2, 9)
+    assert "enumeration member" in d.message

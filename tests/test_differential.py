@@ -113,3 +113,108 @@ def test_encoder_agrees_with_a_naive_evaluator(formula):
     # a closed formula is valid exactly when it is true, and satisfiable exactly then too
     assert valid.verdict is (Verdict.PROVED if expected else Verdict.VIOLATED), (text, valid.reason)
     assert sat.verdict is (Verdict.SATISFIED if expected else Verdict.VIOLATED), (text, sat.reason)
+
+
+# ----------------------------------------------------------------------------- tuples, tables
+RICH = PRELUDE + """Item = (name: Color, size: Int, tags: set Color)
+i1 := Item(name: Red, size: 3, tags: {Red, Green})
+i2 := Item(name: Blue, size: 5, tags: {})
+i3 := Item(name: Green, size: 3, tags: {Green, Red})
+i4 := Item(name: Red, size: 3, tags: {Red, Green})
+Items := {i1, i2, i3, i4}
+warm: Color → Bool
+warm(Red) = true
+warm(Green) = false
+warm(Blue) = false
+warm(Gray) = true
+Big(x: Item) := x.size > 3
+Weight(c: Color) := if warm(c) then 2 else 1
+"""
+ITEMS = {"i1": ("Red", 3, frozenset({"Red", "Green"})), "i2": ("Blue", 5, frozenset()),
+         "i3": ("Green", 3, frozenset({"Green", "Red"})), "i4": ("Red", 3, frozenset({"Red", "Green"}))}
+WARM = {"Red": True, "Green": False, "Blue": False, "Gray": True}
+# tuples are values: i1 and i4 are the same element of Items
+ITEM_SET = frozenset(ITEMS.values())
+
+
+def item(bound):
+    consts = st.sampled_from(sorted(ITEMS)).map(lambda n: (n, lambda env, n=n: ITEMS[n]))
+    return st.one_of(consts, st.just(("i", lambda env: env["i"]))) if bound else consts
+
+
+def rich_color(bound_v, bound_i):
+    base = colors(1, bound_v)
+    return st.one_of(base, item(bound_i).map(lambda t: (f"{t[0]}.name", lambda env, f=t[1]: f(env)[0])))
+
+
+def rich_int(depth, bv, bi):
+    leaf = st.one_of(
+        st.integers(0, 6).map(lambda n: (str(n), lambda env, n=n: n)),
+        item(bi).map(lambda t: (f"{t[0]}.size", lambda env, f=t[1]: f(env)[1])),
+        rich_color(bv, bi).map(lambda t: (f"Weight({t[0]})",
+                                          lambda env, f=t[1]: 2 if WARM[f(env)] else 1)))
+    if depth <= 0:
+        return leaf
+    return st.one_of(
+        leaf,
+        st.tuples(rich_int(depth - 1, bv, bi), st.sampled_from(["+", "-", "×"]),
+                  rich_int(depth - 1, bv, bi)).map(
+            lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})",
+                       lambda env, a=t[0][1], op=t[1], b=t[2][1]:
+                       {"+": a(env) + b(env), "-": a(env) - b(env), "×": a(env) * b(env)}[op])),
+        rich_bool(depth - 1, bv, True).map(
+            lambda p: (f"|{{i ∈ Items | {p[0]}}}|",
+                       lambda env, f=p[1]: sum(1 for x in ITEM_SET if f({**env, "i": x})))),
+        rich_int(depth - 1, bv, True).map(
+            lambda b: (f"(Σ i ∈ Items • {b[0]})",
+                       lambda env, f=b[1]: sum(f({**env, "i": x}) for x in ITEM_SET))),
+    )
+
+
+def rich_bool(depth, bv=False, bi=False):
+    leaf = st.one_of(
+        item(bi).map(lambda t: (f"Big({t[0]})", lambda env, f=t[1]: f(env)[1] > 3)),
+        rich_color(bv, bi).map(lambda t: (f"warm({t[0]})", lambda env, f=t[1]: WARM[f(env)])),
+        st.tuples(rich_color(bv, bi), item(bi)).map(
+            lambda t: (f"{t[0][0]} ∈ {t[1][0]}.tags",
+                       lambda env, c=t[0][1], x=t[1][1]: c(env) in x(env)[2])),
+        st.tuples(item(bi), item(bi)).map(
+            lambda t: (f"{t[0][0]} = {t[1][0]}", lambda env, a=t[0][1], b=t[1][1]: a(env) == b(env))),
+    )
+    if depth <= 0:
+        return leaf
+    sub = rich_bool(depth - 1, bv, bi)
+    return st.one_of(
+        leaf,
+        st.tuples(rich_int(depth - 1, bv, bi), st.sampled_from(["=", "<", "≥"]),
+                  rich_int(depth - 1, bv, bi)).map(
+            lambda t: (f"{t[0][0]} {t[1]} {t[2][0]}",
+                       lambda env, a=t[0][1], op=t[1], b=t[2][1]:
+                       {"=": a(env) == b(env), "<": a(env) < b(env), "≥": a(env) >= b(env)}[op])),
+        st.tuples(sub, st.sampled_from(["∧", "∨", "⇒"]), sub).map(
+            lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})",
+                       lambda env, a=t[0][1], op=t[1], b=t[2][1]: {
+                           "∧": a(env) and b(env), "∨": a(env) or b(env),
+                           "⇒": (not a(env)) or b(env)}[op])),
+        st.tuples(st.sampled_from(["∀", "∃"]), rich_bool(depth - 1, bv, True)).map(
+            lambda t: (f"({t[0]} i ∈ Items • {t[1][0]})",
+                       lambda env, q=t[0], p=t[1][1]:
+                       (all if q == "∀" else any)(p({**env, "i": x}) for x in ITEM_SET))),
+        st.tuples(st.sampled_from(["∀", "∃"]), rich_bool(depth - 1, True, bi)).map(
+            lambda t: (f"({t[0]} v: Color • {t[1][0]})",
+                       lambda env, q=t[0], p=t[1][1]:
+                       (all if q == "∀" else any)(p({**env, "v": c}) for c in MEMBERS))),
+    )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(rich_bool(3), min_size=1, max_size=4))
+def test_tuples_tables_and_definitions_agree_with_a_naive_evaluator(formulas):
+    """Several checks in one spec share one encoder session (and its memo tables): each must
+    still get its own right answer."""
+    text = RICH + "".join(f"check f{k}: {f}\n" for k, (f, _) in enumerate(formulas))
+    report = formalc.check(formalc.loads(text, "rich.iot"), timeout=10)
+    for k, (f, evaluate) in enumerate(formulas):
+        expected = evaluate({})
+        r = report.result(f"f{k}")
+        assert r.verdict is (Verdict.PROVED if expected else Verdict.VIOLATED), (f, r.reason)

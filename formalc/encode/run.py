@@ -156,14 +156,11 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
         val = decode.value(enc, model, term, t)
         for row, v, txt, _ in decode.flatten(name, val, t):
             bindings.append(Binding(row, v, txt))
-    bound = {n for n, *_ in names}
     for label_text, term, t in _uninterpreted(enc, own):
         try:
             val = decode.value(enc, model, term, t)
         except z3.Z3Exception:
             continue
-        if label_text in bound:  # a declared constant that a quantifier's variable shadows
-            label_text += " (declared)"
         bindings.append(Binding(label_text, val, decode.text(val, t)))
     verdict = Verdict.VIOLATED if check.kind == "valid" else Verdict.SATISFIED
     if verdict is Verdict.SATISFIED:  # a witness speaks through its values; only a violation

@@ -378,14 +378,19 @@ class ExprChecker:
         for it in items:
             if isinstance(it, ast.TypedBinder):
                 t = self.b.resolve_type(it.type, self)
-                if t is None:
+                if t is None or not self._bindable(it.name, it.span):
                     return None, None
                 for pn in pending:
                     out.append(self._bind(pn.name, t, None, pn.span, inner, bound))
                 pending.clear()
                 out.append(self._bind(it.name, t, None, it.span, inner, bound))
             elif isinstance(it, ast.Compare) and it.op == "∈" and isinstance(it.left, ast.Name) \
-                    and (it.left.name not in inner.vars or not out) and it.left.name not in bound:
+                    and it.left.name not in bound and (not out or (
+                        it.left.name not in inner.vars and self.b.lookup_kind(it.left.name) is None)):
+                # `x ∈ S` binds x when it comes first, or when x is a new name; a declared name
+                # (`Blue ∈ c.tags`) or a bound one makes it a condition
+                if not self._bindable(it.left.name, it.left.span):
+                    return None, None
                 dom = self.check(it.right, inner)
                 if dom is None:
                     return None, None
@@ -417,6 +422,18 @@ class ExprChecker:
             self.error("FC310", f"{what} binds no variable", span)
             return None, None
         return tuple(out), inner
+
+    def _bindable(self, name: str, span) -> bool:
+        kind = self.b.lookup_kind(name)
+        if kind is None:
+            return True
+        what = {"member": "an enumeration member", "def": "a definition", "const": "a constant",
+                "func": "a function", "enum": "a type", "record": "a type", "set": "a named set",
+                "builtin": "a built-in type"}.get(kind, "declared")
+        self.error("FC310", f"`{name}` is {what}; a bound variable needs a name of its own",
+                   span, hint=f"rename the variable, e.g. `{name[0].lower()}{name[1:]}_`"
+                   if name[:1].isupper() else "rename the variable")
+        return False
 
     def _bind(self, name, t, dom, span, inner: Scope, bound: set):
         if name in bound:
