@@ -221,3 +221,12 @@ def test_binding_a_declared_name_is_an_error():
     (d,) = [x for x in formalc.diagnose("C = {Red, Blue}\ncheck ∀ Red ∈ C • true") if x.is_error]
     assert d.code == "FC310" and (d.span.line, d.span.column) == (2, 9)
     assert "enumeration member" in d.message
+
+
+def test_proved_thresholds_report_the_measured_value():
+    r = run("k := Container(runtime: Kata, privileged: false, caps: {CHOWN}, memory: 1GiB)\n"
+            "check t: IsolationLevel(k) ≥ 1/2 ∧ k.memory ≤ 2GiB", "t")
+    assert r.verdict is Verdict.PROVED
+    assert [(b.name, b.value, b.text) for b in r.values] == [
+        ("IsolationLevel(k)", Fraction(3, 4), "3/4"), ("k.memory", 2**30, "1GiB")]
+    assert r.to_json()["values"][0] == {"name": "IsolationLevel(k)", "value": "3/4", "text": "3/4"}

@@ -178,7 +178,8 @@ def _encode_result(r: Result) -> dict:
             "model": [[b.name, _enc(b.value), b.text] for b in r.model],
             "blame": [[b.depth, b.formula, b.value, b.detail, b.location] for b in r.blame],
             "reason": r.reason, "assumptions": list(r.assumptions),
-            "definitions": list(r.definitions)}
+            "definitions": list(r.definitions),
+            "values": [[b.name, _enc(b.value), b.text] for b in r.values]}
 
 
 def _decode_result(d: dict) -> Result:
@@ -187,4 +188,4 @@ def _decode_result(d: dict) -> Result:
                   model=tuple(Binding(n, _dec(v), t) for n, v, t in d["model"]),
                   blame=tuple(Blame(*b) for b in d["blame"]), reason=d["reason"],
                   assumptions=tuple(d["assumptions"]), definitions=tuple(d["definitions"]),
-                  cached=True)
+                  cached=True, values=tuple(Binding(n, _dec(v), t) for n, v, t in d["values"]))

@@ -68,6 +68,7 @@ class Result:
     assumptions: tuple[str, ...] = ()  # assumptions the proof (or the conflict) used
     definitions: tuple[str, ...] = ()  # seed definitions the check cites
     cached: bool = False  # taken from the result cache (time_ms is the original solving time)
+    values: tuple[Binding, ...] = ()  # exact values of the measured sides of a closed comparison
 
     @property
     def counterexample(self) -> dict | None:
@@ -92,6 +93,7 @@ class Result:
             "blame": [b.to_json() for b in self.blame],
             "reason": self.reason, "assumptions": list(self.assumptions),
             "definitions": list(self.definitions), "cached": self.cached,
+            "values": [b.to_json() for b in self.values],
         }
 
 

@@ -67,6 +67,44 @@ def _choose(enc: Encoder, name: str, dom: ListSet, hyps: list):
     return term, (index, labels)
 
 
+def _measured(enc: Encoder, body, env, sources) -> tuple[Binding, ...]:
+    """For a proved closed comparison (or conjunction of them) such as a metric threshold
+    ``IsolationLevel(k) ≥ 7/9``: the exact value of each side that is not a literal."""
+    cmps = [body] if isinstance(body, m.Cmp) else (
+        [x for x in body.operands if isinstance(x, m.Cmp)]
+        if isinstance(body, m.BoolOp) and body.op == "∧" else [])
+    out: list[Binding] = []
+    seen: set[str] = set()
+    for c in cmps[:4]:
+        for side in (c.left, c.right):
+            if _literal(side) or not side.type.is_numeric:
+                continue
+            try:
+                v = z3.simplify(enc.term(side, env))
+            except (Unsupported, z3.Z3Exception):
+                continue
+            if not (z3.is_int_value(v) or z3.is_rational_value(v)):
+                continue
+            s = side.span
+            text = " ".join(sources.get(s.file, "")[s.start_pos:s.end_pos].split()) if s else ""
+            from fractions import Fraction
+            val = (v.as_long() if z3.is_int_value(v)
+                   else Fraction(v.numerator_as_long(), v.denominator_as_long()))
+            if text not in seen:
+                seen.add(text)
+                out.append(Binding(text or "value", val, decode.text(val, side.type)))
+    return tuple(out)
+
+
+def _literal(e) -> bool:
+    """A number written out (`7/9`, `-2`, `512MiB`): nothing to measure."""
+    if isinstance(e, (m.Lit, m.EnumConst)):
+        return True
+    if isinstance(e, (m.Arith, m.Neg, m.ToReal)):
+        return all(_literal(x) for x in m.children(e))
+    return False
+
+
 def _core_names(solver: z3.Solver) -> tuple[str, ...]:
     return tuple(sorted(str(x)[len("assume:"):] for x in solver.unsat_core()
                         if str(x).startswith("assume:")))
@@ -139,7 +177,8 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
                 return done(Verdict.UNKNOWN, reason="the assumptions contradict each other, so "
                             "every formula follows from them; the proof says nothing",
                             assumptions=used)
-            return done(Verdict.PROVED, assumptions=used)
+            return done(Verdict.PROVED, assumptions=used,
+                        values=_measured(enc, body, env, spec.sources) if not names else ())
         reason = "no value satisfies the formula"
         if used:
             reason += " together with the assumptions " + ", ".join(used)
