@@ -32,3 +32,31 @@ def test_smart_city_overload_is_caught():
     assert any("Fits(n)" == b.formula for b in r.blame)
     assert r.counterexample["n.name"] == "gw-cy"
     assert "= 2500m; n.cpu = 2" in r.blame[-1].detail
+
+
+# The deliberate breaks described in examples/README.md, with what the README says formalc shows.
+BREAKS = [
+    ("vehicles.iot", "runtime: Kata, vm: VmAdas", "runtime: Runc, vm: VmAdas",
+     "adas_never_with_infotainment", {"a": "adas", "b": "ivi"},
+     "DomainOf(a) = HostKernel; DomainOf(b) = HostKernel"),
+    ("vehicles.iot", "runtime: Kata, vm: VmAdas", "runtime: Runc, vm: VmAdas",
+     "isolation_levels_exact", {}, "IsolationLevel(adas) = 2/3"),
+    ("medical_iot.iot", "capabilities: {CAP_NET_BIND_SERVICE}, userns: true",
+     "capabilities: {CAP_NET_BIND_SERVICE, CAP_SYS_ADMIN}, userns: true",
+     "patient_data_locked_down", {"c": "fhir"}, "c.capabilities ∩ Dangerous = {CAP_SYS_ADMIN}"),
+    ("industrial_iot.iot", "δ(Created, stop) = Created", "", "stop_only_from_running_or_paused",
+     {"s": "Created"}, "s = Created"),
+]
+
+
+@pytest.mark.parametrize("file,find,replace,check,cex,detail", BREAKS,
+                         ids=[f"{b[0]}::{b[3]}" for b in BREAKS])
+def test_documented_breaks(file, find, replace, check, cex, detail):
+    path = EXAMPLES[0].parent / file
+    text = path.read_text(encoding="utf-8")
+    assert find in text
+    r = formalc.check(formalc.loads(text.replace(find, replace, 1)), select=[check]).results[0]
+    assert r.verdict is formalc.Verdict.VIOLATED
+    for k, v in cex.items():
+        assert r.counterexample[k] == v
+    assert r.blame[-1].detail == detail
