@@ -7,10 +7,11 @@ from fractions import Fraction
 from ..diagnostics import Diagnostic, Severity, Span, suggest
 from ..syntax import ast
 from . import nodes as m
-from .typecheck import ExprChecker, Scope, TypeVarCell
+from .calls import BUILTIN_FUNCS, CallMixin, _describe
+from .scope import Scope, TypeVarCell
+from .typecheck import ExprChecker
 from .types import (BUILTIN_TYPES, EnumT, RecordT, SetT, SortT, Type)
 
-BUILTIN_FUNCS = {"total"}
 
 
 @dataclass
@@ -26,7 +27,7 @@ def _annotations(decl) -> m.Annotations:
     return m.Annotations(defs, doc)
 
 
-class Builder:
+class Builder(CallMixin):
     """Builds the typed model of one root module together with the modules it imports."""
 
     def __init__(self, modules: list[ast.Module], root: ast.Module):
@@ -247,97 +248,6 @@ class Builder:
                    hint=f"to range over it, write `∀ x: {name} • …`")
         return None
 
-    def resolve_call(self, e: ast.Call, scope: Scope, chk: ExprChecker):
-        name = e.func.name  # type: ignore[union-attr]
-        if name in BUILTIN_FUNCS:
-            return self._builtin(name, e)
-        entry = self.entries.get(name)
-        if entry is None:
-            if name in scope.vars:
-                self.error("FC304", f"`{name}` is a variable; it cannot be applied", e.span)
-            else:
-                self.error("FC201", f"unknown name `{name}`", e.func.span,
-                           hint=suggest(name, list(self.entries) + sorted(BUILTIN_FUNCS)))
-            return None
-        if entry.kind in ("def",):
-            d = self.definition(name)
-            if d is None:
-                return None
-            if not d.params:
-                self.error("FC304", f"`{name}` is a value, not a predicate or metric; "
-                           f"drop the parentheses", e.span)
-                return None
-            args = chk.check_args(e, scope, [t for _, t in d.params], d.kind)
-            return m.Apply(name, args, d.type, span=e.span) if args is not None else None
-        if entry.kind == "func":
-            f = self.function(name)
-            if f is None:
-                return None
-            args = chk.check_args(e, scope, list(f.domain), "function")
-            return m.FuncApp(name, args, f.codomain, span=e.span) if args is not None else None
-        if entry.kind == "record":
-            return self._construct(name, e, scope, chk)
-        self.error("FC304", f"`{name}` is {_describe(entry.kind)}; it cannot be applied", e.span)
-        return None
-
-    def _builtin(self, name, e: ast.Call):
-        if name == "total":
-            if len(e.args) != 1 or not isinstance(e.args[0].value, ast.Name) or \
-                    self.lookup_kind(e.args[0].value.name) != "func":
-                self.error("FC301", "`total` takes the name of a function: `total(δ)`", e.span)
-                return None
-            fname = e.args[0].value.name
-            f = self.function(fname)
-            if f is None:
-                return None
-            return m.Total(fname, span=e.span)
-        return None
-
-    def _construct(self, name, e: ast.Call, scope, chk: ExprChecker):
-        t = self._record(name)
-        if t is None:
-            return None
-        fields = t.fields
-        given: dict[str, object] = {}
-        positional = [a for a in e.args if a.name is None]
-        named = [a for a in e.args if a.name is not None]
-        if positional and named:
-            self.error("FC311", f"`{name}(…)`: give all fields by name or all by position", e.span)
-            return None
-        if positional:
-            if len(positional) != len(fields):
-                self.error("FC311", f"`{name}` has {len(fields)} fields, {len(positional)} given",
-                           e.span, hint="fields: " + ", ".join(f"{n}: {ft}" for n, ft in fields))
-                return None
-            for (fname, _), a in zip(fields, positional):
-                given[fname] = a
-        else:
-            for a in named:
-                if t.field_type(a.name) is None:
-                    self.error("FC205", f"{name} has no field `{a.name}`", a.span,
-                               hint=suggest(a.name, [n for n, _ in fields]))
-                    return None
-                if a.name in given:
-                    self.error("FC311", f"field `{a.name}` given twice", a.span)
-                    return None
-                given[a.name] = a
-            missing = [n for n, _ in fields if n not in given]
-            if missing:
-                self.error("FC311", f"`{name}(…)` misses field{'s' if len(missing) > 1 else ''} "
-                           f"{', '.join('`' + x + '`' for x in missing)}", e.span)
-                return None
-        args = []
-        for fname, ft in fields:
-            a = given[fname]
-            x = chk.check(a.value, scope)  # type: ignore[attr-defined]
-            if x is None:
-                return None
-            x = chk.coerce(x, ft, a.value.span, f"for field `{fname}` of {name}")  # type: ignore[attr-defined]
-            if x is None:
-                return None
-            args.append(x)
-        return m.Construct(name, tuple(args), t, span=e.span)
-
     # ------------------------------------------------------------------ declarations
     def function(self, name: str) -> m.Function | None:
         if name in self.functions:
@@ -552,12 +462,6 @@ class Builder:
 def _stem(file: str) -> str:
     import os
     return os.path.splitext(os.path.basename(file))[0]
-
-
-def _describe(kind: str) -> str:
-    return {"enum": "an enumeration type", "record": "a tuple type", "set": "a named set",
-            "func": "a function", "const": "a constant", "def": "a definition",
-            "member": "an enumeration member"}.get(kind, kind)
 
 
 def _constant_value(x):
