@@ -16,6 +16,25 @@ from lark.lexer import Lexer, Token
 #: ASCII spellings of names: `delta` is the name `δ` wherever it stands.
 NAME_ALIASES = {"delta": "δ"}
 
+_SLOTS = ("type", "start_pos", "value", "line", "column", "end_line", "end_column", "end_pos")
+_str_new = str.__new__
+
+
+def _make_token(kind, value, start, line, col, end_col, end):
+    """Token(kind, value, …) without the cost of Lark's constructor (a third of it): the
+    token is a str with these slots set, which is all a Token is in the Lark versions where
+    the slots below exist (checked at import; otherwise the public constructor is used)."""
+    t = _str_new(Token, value)
+    t.type, t.value, t.start_pos, t.end_pos = kind, value, start, end
+    t.line = t.end_line = line
+    t.column, t.end_column = col, end_col
+    return t
+
+
+if tuple(getattr(Token, "__slots__", ())) != _SLOTS:  # pragma: no cover - other Lark versions
+    def _make_token(kind, value, start, line, col, end_col, end):  # noqa: F811
+        return Token(kind, value, start, line, col, line, end_col, end)
+
 
 class FastLexer(Lexer):
     __future_interface__ = 2  # Lark calls lex(lexer_state, parser_state) directly
@@ -40,7 +59,7 @@ class FastLexer(Lexer):
 
     def lex(self, lexer_state, parser_state):
         text = getattr(lexer_state.text, "text", lexer_state.text)
-        keywords, ignore, aliases = self.keywords, self.ignore, NAME_ALIASES
+        keywords, ignore, aliases, make = self.keywords, self.ignore, NAME_ALIASES, _make_token
         line, line_start, pos = 1, 0, 0
         for m in self.master.finditer(text):
             start = m.start()
@@ -59,7 +78,7 @@ class FastLexer(Lexer):
                 elif value in aliases:
                     value = aliases[value]
             col = start - line_start + 1
-            yield Token(kind, value, start, line, col, line, col + (pos - start), pos)
+            yield make(kind, value, start, line, col, col + (pos - start), pos)
         if pos != len(text):
             col = pos - line_start + 1
             raise UnexpectedCharacters(text, pos, line, col, state=parser_state,
