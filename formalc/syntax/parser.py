@@ -38,12 +38,26 @@ def _pos(x) -> Span | None:
     return getattr(x, "span", None)
 
 
+class _Kids:
+    """What a rule without a callback builds: Lark's internal repetition rules (`x ("," x)*`)
+    only need to hand their children on to the rule that contains them, for which a plain
+    holder is enough (a lark Tree costs more)."""
+
+    __slots__ = ("data", "children")
+
+    def __init__(self, data, children):
+        self.data, self.children = data, children
+
+
 class _Builder(Transformer):
     """Lark callbacks that build syntax nodes; ``file`` is set before each parse."""
 
     def __init__(self) -> None:
         super().__init__()
         self.file = "<string>"
+
+    def __default__(self, data, children, meta):
+        return _Kids(data, children)
 
     # -- helpers -------------------------------------------------------------------------
     def _span(self, *children) -> Span | None:
