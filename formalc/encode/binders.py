@@ -47,7 +47,7 @@ class BinderEncoding:
             if kind == "∃":
                 return z3.And(c, inner)
             if kind == "Σ":
-                return z3.If(c, inner, _zero_like(inner))
+                return self.ite(c, inner, _zero_like(inner))
             return [(t, z3.And(c, g)) for t, g in inner]
         cands = self.domain(first, env)
         if cands is None:
@@ -76,7 +76,7 @@ class BinderEncoding:
             elif kind == "∃":
                 parts.append(body if self.is_t(g) else z3.And(g, body))
             elif kind == "Σ":
-                parts.append(body if self.is_t(g) else z3.If(g, body, _zero_like(body)))
+                parts.append(self.ite(g, body, _zero_like(body)))
             else:
                 parts.extend((x, z3.And(g, h)) for x, h in body)
         if kind == "∀":
@@ -84,7 +84,7 @@ class BinderEncoding:
         if kind == "∃":
             return z3.Or(parts) if parts else z3.BoolVal(False, self.ctx)
         if kind == "Σ":
-            return z3.Sum(parts) if parts else None
+            return self.sum_(parts, _zero_like(parts[0])) if parts else None
         return parts
 
     def _Quant(self, e: m.Quant, env):

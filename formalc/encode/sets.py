@@ -142,9 +142,9 @@ class SetEncoding:
     def card(self, s):
         one, zero = z3.IntVal(1, self.ctx), z3.IntVal(0, self.ctx)
         if isinstance(s, EnumSet):
-            return z3.Sum([z3.If(g, one, zero) for g in s.members.values()] or [zero])
+            return self.sum_([self.ite(g, one, zero) for g in s.members.values()], zero)
         if isinstance(s, ListSet):
-            return z3.Sum([z3.If(g, one, zero) for _, g in self.dedup(s)] or [zero])
+            return self.sum_([self.ite(g, one, zero) for _, g in self.dedup(s)], zero)
         raise Unsupported("the size of a set over an infinite type that is not given by its "
                           "elements (a field or function value)")
 
@@ -162,5 +162,5 @@ class SetEncoding:
                     continue
                 eq = t == u
                 earlier.append(z3.And(h, eq))
-            out.append((t, z3.And(g, z3.Not(z3.Or(earlier))) if earlier else g))
+            out.append((t, self.and_([g, self.not_(self.or_(earlier))]) if earlier else g))
         return out

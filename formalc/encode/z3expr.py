@@ -206,10 +206,10 @@ class Encoder(SetEncoding, BinderEncoding):
                 self._keep.append(result)
                 self.side.extend(self.ranges(result, f.codomain))
         for key, value in reversed(f.table):
-            cond = z3.And([a == self._key_term(k, t) for a, k, t in zip(args, key, f.domain)]
-                          or [z3.BoolVal(True, self.ctx)])
+            cond = self.and_([self.eq(a, self._key_term(k, t))
+                              for a, k, t in zip(args, key, f.domain)])
             v = self.term(value, {})
-            result = v if result is None else z3.If(cond, v, result)
+            result = v if result is None else self.ite(cond, v, result)
         if result is None:  # an empty total table: impossible, kept for safety
             raise Unsupported(f"function {e.name} has no values")
         return result
@@ -383,7 +383,31 @@ class Encoder(SetEncoding, BinderEncoding):
         a, b = self.expr(e.then, env), self.expr(e.orelse, env)
         if isinstance(a, (EnumSet, ListSet)) or isinstance(b, (EnumSet, ListSet)):
             a, b = self.as_array(self.to_set(a, e.type)), self.as_array(self.to_set(b, e.type))
+        return self.ite(c, a, b)
+
+    def ite(self, c, a, b):
+        """``if c then a else b``, resolved at once when ``c`` is a literal."""
+        if self.is_t(c):
+            return a
+        if self.is_f(c):
+            return b
         return z3.If(c, a, b)
+
+    def sum_(self, parts, zero):
+        """Σ of terms, the numerals among them added up exactly here."""
+        known = 0
+        rest = []
+        for p in parts:
+            v = self.num(p)
+            if v is None:
+                rest.append(p)
+            else:
+                known += v
+        if not rest:
+            return self.lit(known, INT if z3.is_int(zero) else REAL)
+        if known:
+            rest.append(self.lit(known, INT if z3.is_int(zero) else REAL))
+        return rest[0] if len(rest) == 1 else z3.Sum(rest)
 
     def num(self, x):
         """The exact value of a numeral term, or None (memoised by term id)."""
