@@ -189,10 +189,7 @@ def cli_part(a) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="check cost and end-to-end CLI time")
     p.add_argument("--runs", type=int, default=5, help="subprocess runs (median; default 5)")
-    p.add_argument("--nodes", type=int, default=2000)
-    p.add_argument("--checks", type=int, default=500)
-    p.add_argument("--lines", type=int, default=20000)
-    p.add_argument("--seed", type=int, default=1)
+    C.add_spec_options(p)
     p.add_argument("--timeout", type=float, default=10.0,
                    help="solver limit per check in part 1 (default 10, as the CLI)")
     p.add_argument("--specs", default="specs/", help="what part 2 checks (default specs/)")

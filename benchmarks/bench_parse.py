@@ -34,10 +34,7 @@ GOAL_LINES_PER_S = 20_000
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="parse + type-check throughput")
     p.add_argument("--runs", type=int, default=5, help="timed runs (median reported; default 5)")
-    p.add_argument("--nodes", type=int, default=2000)
-    p.add_argument("--checks", type=int, default=500)
-    p.add_argument("--lines", type=int, default=20000)
-    p.add_argument("--seed", type=int, default=1)
+    C.add_spec_options(p)
     p.add_argument("--spec", help="time this .iot file instead of a generated one")
     p.add_argument("--no-gc-row", action="store_true",
                    help="skip the extra row timed with the cyclic garbage collector off")
