@@ -13,13 +13,13 @@ if str(ROOT) not in sys.path:  # measure the working tree, not some other instal
     sys.path.insert(0, str(ROOT))
 
 
+
 def add_spec_options(p) -> None:
     """The options of the generated spec, shared by the benchmarks (see gen_spec.py)."""
     p.add_argument("--nodes", type=int, default=2000)
     p.add_argument("--checks", type=int, default=500)
     p.add_argument("--lines", type=int, default=20000)
     p.add_argument("--seed", type=int, default=1)
-
 
 def timed(fn, runs: int) -> list[float]:
     """Wall times (seconds) of ``runs`` calls of ``fn``."""
@@ -31,14 +31,6 @@ def timed(fn, runs: int) -> list[float]:
     return out
 
 
-def add_spec_options(p) -> None:
-    """The options of the generated spec, shared by the benchmarks (see gen_spec.py)."""
-    p.add_argument("--nodes", type=int, default=2000)
-    p.add_argument("--checks", type=int, default=500)
-    p.add_argument("--lines", type=int, default=20000)
-    p.add_argument("--seed", type=int, default=1)
-
-
 def timed2(fn) -> tuple[float, float]:
     """(wall, CPU) seconds of one call of ``fn``. CPU time (this process only) is far less
     disturbed than wall time when other work shares the machine."""
@@ -47,24 +39,8 @@ def timed2(fn) -> tuple[float, float]:
     return time.perf_counter() - w, time.process_time() - c
 
 
-def add_spec_options(p) -> None:
-    """The options of the generated spec, shared by the benchmarks (see gen_spec.py)."""
-    p.add_argument("--nodes", type=int, default=2000)
-    p.add_argument("--checks", type=int, default=500)
-    p.add_argument("--lines", type=int, default=20000)
-    p.add_argument("--seed", type=int, default=1)
-
-
 def median(xs) -> float:
     return statistics.median(xs)
-
-
-def add_spec_options(p) -> None:
-    """The options of the generated spec, shared by the benchmarks (see gen_spec.py)."""
-    p.add_argument("--nodes", type=int, default=2000)
-    p.add_argument("--checks", type=int, default=500)
-    p.add_argument("--lines", type=int, default=20000)
-    p.add_argument("--seed", type=int, default=1)
 
 
 def machine() -> str:
@@ -73,14 +49,6 @@ def machine() -> str:
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return (f"{time.strftime('%Y-%m-%d %H:%M')}  Python {platform.python_version()}  "
             f"{os.cpu_count()} cores  load avg {load}")
-
-
-def add_spec_options(p) -> None:
-    """The options of the generated spec, shared by the benchmarks (see gen_spec.py)."""
-    p.add_argument("--nodes", type=int, default=2000)
-    p.add_argument("--checks", type=int, default=500)
-    p.add_argument("--lines", type=int, default=20000)
-    p.add_argument("--seed", type=int, default=1)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
