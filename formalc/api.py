@@ -62,13 +62,15 @@ def check(spec: Spec, *, timeout: float = DEFAULT_TIMEOUT_S,
 
 def check_paths(paths: list[str], *, timeout: float = DEFAULT_TIMEOUT_S,
                 select: list[str] | None = None, max_size: int = DEFAULT_MAX_SIZE,
-                jobs: int | None = None, cache: bool = False) -> Report:
+                jobs: int | None = None, cache: bool = False, on_file=None) -> Report:
     """Check files and folders (folders: every ``.iot`` file in them). Spec errors are in
     ``report.diagnostics``; the checks of the files without errors still run.
 
     ``jobs`` worker processes check files in parallel (default: one per CPU, at most one per
     file); results and diagnostics come back in file order, so the report does not depend on it.
     With ``cache=True`` definite results are reused from, and stored in, the result cache.
+    ``on_file(path, diagnostics, results)`` is called for each file as soon as it and every
+    file before it are done (so a caller can show results while later files are checked).
     """
     diags, files = collect_files(paths)
     report = Report(diagnostics=list(diags))
@@ -78,14 +80,27 @@ def check_paths(paths: list[str], *, timeout: float = DEFAULT_TIMEOUT_S,
     outcomes: list = [rc.file_get(f, select) if rc is not None else None for f in files]
     todo = [i for i, o in enumerate(outcomes) if o is None]
     jobs = _jobs(jobs, len(todo))
+    announced = 0
+
+    def announce() -> None:  # report every finished file whose predecessors are finished too
+        nonlocal announced
+        while announced < len(files) and outcomes[announced] is not None:
+            if on_file is not None:
+                fdiags, results, _ = outcomes[announced]
+                on_file(files[announced], fdiags, results)
+            announced += 1
+
+    announce()
     if jobs > 1:
-        for i, o in zip(todo, _parallel([files[i] for i in todo], timeout, select, max_size,
-                                        jobs, rc)):
+        for i, o in _parallel([files[i] for i in todo], timeout, select, max_size, jobs, rc,
+                              indices=todo):
             outcomes[i] = o
+            announce()
     else:
         loader = Loader(max_size=max_size)
         for i in todo:
             outcomes[i] = _check_file(files[i], timeout, select, loader, rc)
+            announce()
     for f, (fdiags, results, sources) in zip(files, outcomes):
         report.diagnostics.extend(d for d in fdiags if d not in report.diagnostics)
         report.files.append(str(f))
@@ -130,7 +145,9 @@ def _worker(args):
     return _check_file(path, timeout, select, _worker_loader, cache)
 
 
-def _parallel(files, timeout, select, max_size, jobs, cache=None):
+def _parallel(files, timeout, select, max_size, jobs, cache=None, indices=None):
+    """Yield ``(index, outcome)`` as files finish (``indices`` numbers them; default 0…n-1)."""
+    indices = list(range(len(files))) if indices is None else indices
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from .syntax.parser import _get_parser
@@ -139,12 +156,17 @@ def _parallel(files, timeout, select, max_size, jobs, cache=None):
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: check in this process
         loader = Loader(max_size=max_size)
-        return [_check_file(f, timeout, select, loader, cache) for f in files]
+        for i, f in zip(indices, files):
+            yield i, _check_file(f, timeout, select, loader, cache)
+        return
     # Largest files first keeps both workers busy to the end; results are put back in order.
     order = sorted(range(len(files)), key=lambda i: -files[i].stat().st_size)
+    from concurrent.futures import as_completed
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {i: pool.submit(_worker, (files[i], timeout, select, max_size, cache)) for i in order}
-        return [futures[i].result() for i in range(len(files))]
+        futures = {pool.submit(_worker, (files[i], timeout, select, max_size, cache)): i
+                   for i in order}
+        for fut in as_completed(futures):
+            yield indices[futures[fut]], fut.result()
 
 
 def diagnose(text: str, name: str = "<string>") -> list[Diagnostic]:

@@ -80,8 +80,19 @@ def _check(args) -> int:
     if args.timeout <= 0:
         sys.stderr.write("formalc: error: --timeout must be positive\n")
         return EXIT_ERROR
+    on_file = None
+    if args.format == "text":  # the report streams: each file's lines as soon as it is done
+        from .checks.results import Report
+        from .report.text import render_text
+        color = _color(args, sys.stdout)
+
+        def on_file(path, diags, results):
+            sys.stdout.write(render_text(Report(results=list(results)), color=color,
+                                         quiet=args.quiet))
+            sys.stdout.flush()
     report = check_paths(args.paths, timeout=args.timeout, select=args.select,
-                         max_size=args.max_size * 1024 * 1024, jobs=args.jobs, cache=not args.no_cache)
+                         max_size=args.max_size * 1024 * 1024, jobs=args.jobs,
+                         cache=not args.no_cache, on_file=on_file)
     if args.select and not report.results and not report.errors:
         from .diagnostics import Diagnostic
         report.diagnostics.append(Diagnostic(
@@ -94,9 +105,7 @@ def _check(args) -> int:
             from .report.text import render_summary
             sys.stderr.write(render_summary(report, color=False))
     else:
-        from .report.text import render_summary, render_text
-        sys.stdout.write(render_text(report, color=_color(args, sys.stdout), quiet=args.quiet))
-        sys.stdout.flush()
+        from .report.text import render_summary
         sys.stderr.write(render_summary(report, color=_color(args, sys.stderr)))
     return report.exit_code
 
