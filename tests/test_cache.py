@@ -87,3 +87,17 @@ def test_warnings_survive_the_cache(tmp_path, cache_dir):
     second = formalc.check_paths([str(p)], cache=True, jobs=1)
     assert [d.code for d in first.diagnostics] == ["FC201"]
     assert second.diagnostics == first.diagnostics and second.results[0].cached
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_files_are_announced_in_order_as_they_finish(tmp_path, jobs):
+    paths = []
+    for k in range(4):
+        p = tmp_path / f"f{k}.iot"
+        p.write_text(f"S = {{a{k}, b{k}}}\ncheck c{k}: |S| = 2\n", encoding="utf-8")
+        paths.append(str(p))
+    seen = []
+    report = formalc.check_paths(paths, jobs=jobs, on_file=lambda p, d, r: seen.append(
+        (p.name, [x.check for x in r])))
+    assert seen == [(f"f{k}.iot", [f"c{k}"]) for k in range(4)]
+    assert [r.check for r in report.results] == [f"c{k}" for k in range(4)]
