@@ -218,3 +218,53 @@ def test_tuples_tables_and_definitions_agree_with_a_naive_evaluator(formulas):
         expected = evaluate({})
         r = report.result(f"f{k}")
         assert r.verdict is (Verdict.PROVED if expected else Verdict.VIOLATED), (f, r.reason)
+
+
+# ----------------------------------------------------------------------------- quantities
+UNIT = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "KB": 1000, "MB": 10 ** 6}  # bytes
+MEM = ["m1", "m2"]
+MEM_PRELUDE = "Box = (name: String, mem: Bytes)\nm1 := Box(name: \"a\", mem: 3MiB)\n" \
+              "m2 := Box(name: \"b\", mem: 1500KB)\nBoxes := {m1, m2}\n"
+MEM_VAL = {"m1": 3 * 1024 ** 2, "m2": 1500 * 1000}
+
+
+def byte_terms(depth):
+    lit = st.tuples(st.integers(0, 2000), st.sampled_from(sorted(UNIT))).map(
+        lambda t: (f"{t[0]}{t[1]}", lambda env, v=t[0] * UNIT[t[1]]: Fraction(v)))
+    field = st.sampled_from(MEM).map(lambda n: (f"{n}.mem", lambda env, n=n: Fraction(MEM_VAL[n])))
+    total = st.just(("(Σ b ∈ Boxes • b.mem)", lambda env: Fraction(sum(MEM_VAL.values()))))
+    if depth <= 0:
+        return st.one_of(lit, field, total)
+    sub = byte_terms(depth - 1)
+    return st.one_of(
+        lit, field, total,
+        st.tuples(sub, st.sampled_from(["+", "-"]), sub).map(
+            lambda t: (f"({t[0][0]} {t[1]} {t[2][0]})",
+                       lambda env, a=t[0][1], op=t[1], b=t[2][1]: a(env) + b(env) if op == "+"
+                       else a(env) - b(env))),
+        st.tuples(sub, st.integers(1, 4), st.booleans()).map(
+            lambda t: (f"({t[0][0]} × {t[1]})" if t[2] else f"({t[0][0]} / {t[1]})",
+                       lambda env, a=t[0][1], k=t[1], mul=t[2]: a(env) * k if mul else a(env) / k)),
+    )
+
+
+def byte_facts():
+    cmp = st.tuples(byte_terms(2), st.sampled_from(["=", "<", "≤", "≥"]), byte_terms(2)).map(
+        lambda t: (f"{t[0][0]} {t[1]} {t[2][0]}",
+                   lambda a=t[0][1], op=t[1], b=t[2][1]: {
+                       "=": a({}) == b({}), "<": a({}) < b({}), "≤": a({}) <= b({}),
+                       "≥": a({}) >= b({})}[op]))
+    ratio = st.tuples(byte_terms(1), st.sampled_from(["m1", "m2"]), st.fractions(0, 3, max_denominator=8)).map(
+        lambda t: (f"{t[0][0]} / {t[1]}.mem ≤ {t[2].numerator}/{t[2].denominator}",
+                   lambda a=t[0][1], n=t[1], q=t[2]: a({}) / MEM_VAL[n] <= q))
+    return st.one_of(cmp, ratio)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(byte_facts(), min_size=1, max_size=4))
+def test_quantity_arithmetic_agrees_with_exact_fractions(facts):
+    text = MEM_PRELUDE + "".join(f"check q{k}: {f}\n" for k, (f, _) in enumerate(facts))
+    report = formalc.check(formalc.loads(text, "units.iot"), timeout=10)
+    for k, (f, evaluate) in enumerate(facts):
+        r = report.result(f"q{k}")
+        assert r.verdict is (Verdict.PROVED if evaluate() else Verdict.VIOLATED), (f, r.reason)
