@@ -230,3 +230,21 @@ def test_proved_thresholds_report_the_measured_value():
     assert [(b.name, b.value, b.text) for b in r.values] == [
         ("IsolationLevel(k)", Fraction(3, 4), "3/4"), ("k.memory", 2**30, "1GiB")]
     assert r.to_json()["values"][0] == {"name": "IsolationLevel(k)", "value": "3/4", "text": "3/4"}
+
+
+def test_assumption_consistency_belongs_to_each_spec():
+    # regression guard: the answer was once cached under id(spec), which CPython reuses for a
+    # new spec after the old one is freed, so contradictory assumptions could pass as proof
+    import gc
+    ok = "x: Int\nassume a: x > 0\ncheck c: x > -1\n"
+    bad = "x: Int\nassume a: x > 0\nassume b: x < 0\ncheck c: x > -1\n"
+    for _ in range(20):
+        assert formalc.check(formalc.loads(ok)).result("c").verdict is Verdict.PROVED
+        gc.collect()
+        r = formalc.check(formalc.loads(bad)).result("c")
+        assert r.verdict is Verdict.UNKNOWN and "contradict" in r.reason
+
+
+def test_a_proof_that_needs_no_assumption_stands():
+    r = formalc.check(formalc.loads("x: Int\ny: Int\nassume a: y > 0\ncheck c: x = x")).result("c")
+    assert r.verdict is Verdict.PROVED and r.assumptions == () and r.reason is None

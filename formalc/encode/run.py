@@ -119,6 +119,24 @@ class Session:
         self.ctx = z3.Context()
         self.enc = Encoder(spec, self.ctx)
         self._assumptions = None
+        self._consistent: bool | None = None  # None: undecided (or not asked yet)
+        self._asked = False
+
+    def assumptions_consistent(self, timeout_ms: int) -> bool | None:
+        """Whether the spec's assumptions can all hold at once: True, False, or None when Z3
+        cannot tell within the time limit. Asked once per spec (the answer belongs to this
+        session, never to a cache that could outlive the spec)."""
+        if not self.spec.assumptions:
+            return True
+        if not self._asked:
+            self._asked = True
+            s = z3.Solver(ctx=self.ctx)
+            s.set("timeout", max(1, int(timeout_ms)))
+            for _, term in self.assumptions():
+                s.add(term)
+            answer = s.check()
+            self._consistent = True if answer == z3.sat else (False if answer == z3.unsat else None)
+        return self._consistent
 
     def assumptions(self):
         if self._assumptions is None:
@@ -173,11 +191,15 @@ def solve(spec: m.Spec, check: m.Check, timeout_ms: int, formula_text: str,
     if answer == z3.unsat:
         used = _core_names(solver)
         if check.kind == "valid":
-            if spec.assumptions and _assumptions_inconsistent(spec, timeout_ms):
+            consistent = session.assumptions_consistent(timeout_ms) if used else True
+            if consistent is False:
                 return done(Verdict.UNKNOWN, reason="the assumptions contradict each other, so "
                             "every formula follows from them; the proof says nothing",
                             assumptions=used)
-            return done(Verdict.PROVED, assumptions=used,
+            note = None if consistent else (
+                "proved from the assumptions, but whether they can all hold at once was not "
+                "decided within the time limit")
+            return done(Verdict.PROVED, assumptions=used, reason=note,
                         values=_measured(enc, body, env, spec.sources) if not names else ())
         reason = "no value satisfies the formula"
         if used:
@@ -234,19 +256,3 @@ def _uninterpreted(enc: Encoder, terms: list):
         elif z3.is_app(t):
             todo.extend(t.children())
     return [found[k] for k in sorted(found)]
-
-
-_consistency: dict[int, bool] = {}
-
-
-def _assumptions_inconsistent(spec: m.Spec, timeout_ms: int) -> bool:
-    key = id(spec)
-    if key not in _consistency:
-        ctx = z3.Context()
-        enc = Encoder(spec, ctx)
-        s = z3.Solver(ctx=ctx)
-        s.set("timeout", max(1, int(timeout_ms)))
-        for a in spec.assumptions:
-            s.add(enc.expr(a.formula, {}))
-        _consistency[key] = s.check() == z3.unsat
-    return _consistency[key]

@@ -30,6 +30,8 @@ def report_lines(report: Report, quiet: bool = False) -> list[Line]:
             mark, style = _MARK[r.verdict]
             lines.append([("  ", None), (f"{mark} {r.verdict.value:<9}", style),
                           (f" {r.check}", "bold"), (f"  ({r.time_ms:.0f} ms)", "dim")])
+            if r.reason and r.verdict is Verdict.PROVED:  # a proof with a caveat
+                lines.append([(f"{PAD}note: {r.reason}", "yellow")])
             if r.values and not quiet and r.verdict is Verdict.PROVED:
                 lines.append([(PAD + "; ".join(f"{b.name} = {b.text}" for b in r.values), "dim")])
             if r.verdict in (Verdict.VIOLATED, Verdict.UNKNOWN) or \
