@@ -169,6 +169,14 @@ class SpecError(Exception):
         return "\n".join(render(d, self.sources, color=color) for d in self.diagnostics)
 
 
+def source_text(sources: Mapping[str, str], span: Span | None) -> str | None:
+    """The text a span covers, on one line (runs of whitespace become one space), or None."""
+    if span is None or span.end_pos <= span.start_pos or span.file not in sources:
+        return None
+    text = " ".join(sources[span.file][span.start_pos:span.end_pos].split())
+    return text or None
+
+
 def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
     """A "did you mean" hint for a misspelt name, or None."""
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=cutoff)

@@ -60,8 +60,9 @@ class IotFile(pytest.File):
             yield SpecErrorItem.from_parent(self, name="<spec errors>", diags=diags,
                                             sources=loader.sources)
             return
+        shared: dict = {}  # one solver session for all the checks of this file, made on first use
         for c in spec.checks:
-            yield CheckItem.from_parent(self, name=c.name, spec=spec, check=c)
+            yield CheckItem.from_parent(self, name=c.name, spec=spec, check=c, shared=shared)
 
 
 class CheckFailed(Exception):
@@ -71,13 +72,17 @@ class CheckFailed(Exception):
 
 
 class CheckItem(pytest.Item):
-    def __init__(self, *, spec, check, **kw):
+    def __init__(self, *, spec, check, shared, **kw):
         super().__init__(**kw)
-        self.spec, self.check = spec, check
+        self.spec, self.check, self.shared = spec, check, shared
         self.result = None
 
     def runtest(self) -> None:
-        self.result = run_check(self.spec, self.check, _timeout(self.config))
+        if "session" not in self.shared:
+            from .encode.run import Session
+            self.shared["session"] = Session(self.spec)
+        self.result = run_check(self.spec, self.check, _timeout(self.config),
+                                self.shared["session"])
         if self.result.verdict is not Verdict.PROVED and self.result.verdict is not Verdict.SATISFIED:
             from .report.text import render_text
             text = render_text(Report(results=[self.result]), color=False)

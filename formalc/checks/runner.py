@@ -6,6 +6,7 @@ import time
 
 from typing import TYPE_CHECKING
 
+from ..diagnostics import source_text
 from .results import Result, Verdict
 
 if TYPE_CHECKING:
@@ -26,12 +27,7 @@ def matches(check: m.Check, patterns: list[str] | None, formula_text: str = "") 
 
 
 def formula_text(spec: m.Spec, check: m.Check) -> str:
-    s = check.formula.span
-    if s is not None and s.file in spec.sources:
-        t = spec.sources[s.file][s.start_pos:s.end_pos]
-        if t:
-            return " ".join(t.split())
-    return check.name
+    return source_text(spec.sources, check.formula.span) or check.name
 
 
 def run_checks(spec: m.Spec, timeout_s: float = DEFAULT_TIMEOUT_S,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import z3
 
 from ..checks.results import Blame
+from ..diagnostics import source_text
 from ..model import nodes as m
 from ..model.types import BOOL, RecordT
 from . import decode
@@ -41,12 +42,7 @@ class Explainer:
             return "?"
 
     def source(self, e) -> str:
-        s = getattr(e, "span", None)
-        if s is not None and s.file in self.sources:
-            t = self.sources[s.file][s.start_pos:s.end_pos]
-            if t and s.end_pos > s.start_pos:
-                return " ".join(t.split())
-        return type(e).__name__
+        return source_text(self.sources, getattr(e, "span", None)) or type(e).__name__
 
     def where(self, e) -> str | None:
         s = getattr(e, "span", None)

@@ -7,10 +7,12 @@ satisfiability) become free constants, so the counterexample or witness names th
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 
 import z3
 
 from ..checks.results import Binding, Result, Verdict
+from ..diagnostics import source_text
 from ..model import nodes as m
 from . import decode
 from .explain import Explainer
@@ -85,9 +87,7 @@ def _measured(enc: Encoder, body, env, sources) -> tuple[Binding, ...]:
                 continue
             if not (z3.is_int_value(v) or z3.is_rational_value(v)):
                 continue
-            s = side.span
-            text = " ".join(sources.get(s.file, "")[s.start_pos:s.end_pos].split()) if s else ""
-            from fractions import Fraction
+            text = source_text(sources, side.span) or ""
             val = (v.as_long() if z3.is_int_value(v)
                    else Fraction(v.numerator_as_long(), v.denominator_as_long()))
             if text not in seen:
