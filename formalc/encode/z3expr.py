@@ -287,22 +287,22 @@ class Encoder(SetEncoding, BinderEncoding):
 
     def and_(self, xs):
         """Conjunction with constants folded (exact: only true/false literals are dropped)."""
-        out = []
-        for x in xs:
-            if self.is_f(x):
-                return self.false
-            if not self.is_t(x):
-                out.append(x)
-        return out[0] if len(out) == 1 else (z3.And(out) if out else self.true)
+        return self._junction(xs, self.false, self.true, z3.And)
 
     def or_(self, xs):
+        """Disjunction with constants folded."""
+        return self._junction(xs, self.true, self.false, z3.Or)
+
+    def _junction(self, xs, absorbing, neutral, make):
+        a, n = absorbing.get_id(), neutral.get_id()
         out = []
         for x in xs:
-            if self.is_t(x):
-                return self.true
-            if not self.is_f(x):
+            i = x.get_id()
+            if i == a:
+                return absorbing
+            if i != n:
                 out.append(x)
-        return out[0] if len(out) == 1 else (z3.Or(out) if out else self.false)
+        return out[0] if len(out) == 1 else (make(out) if out else neutral)
 
     def implies(self, a, b):
         if self.is_f(a) or self.is_t(b):

@@ -143,13 +143,17 @@ class Chain:
     def and_(self):
         return self._nary(self.not_, "∧")
 
+    def _unary(self, op: str, same, below):
+        """``op`` applied to its own level (`¬¬a`, `--a`), or the level below."""
+        p = self._pre({op})
+        if p is None:
+            return below()
+        self.i += 1
+        x = same()
+        return ast.Unary(op, x, span=self.b._span(p.token, x), depth=self.b._depth(x))
+
     def not_(self):
-        p = self._pre({"¬"})
-        if p is not None:
-            self.i += 1
-            x = self.not_()
-            return ast.Unary("¬", x, span=self.b._span(p.token, x), depth=self.b._depth(x))
-        return self.cmp()
+        return self._unary("¬", self.not_, self.cmp)
 
     def cmp(self):
         a = self.add()
@@ -179,12 +183,7 @@ class Chain:
         return self._chain(self.neg, _MUL)
 
     def neg(self):
-        p = self._pre({"-"})
-        if p is not None:
-            self.i += 1
-            x = self.neg()
-            return ast.Unary("-", x, span=self.b._span(p.token, x), depth=self.b._depth(x))
-        return self.atom()
+        return self._unary("-", self.neg, self.atom)
 
     def atom(self):
         kind, x, tok = self.s[self.i]
