@@ -52,17 +52,20 @@ def loads(text: str, name: str = "<string>", *, base: str | os.PathLike | None =
 
 
 def check(spec: Spec, *, timeout: float = DEFAULT_TIMEOUT_S,
-          select: list[str] | None = None, cache: bool = False) -> Report:
+          select: list[str] | None = None, cache: bool = False, engine: str = "auto") -> Report:
     """Discharge the checks of ``spec``; ``select`` keeps the checks whose name contains (or
     glob-matches) one of the patterns. Every check gets ``timeout`` seconds. With
-    ``cache=True`` definite results are reused from, and stored in, the result cache."""
-    results = run_checks(spec, timeout, select, _cache(cache))
+    ``cache=True`` definite results are reused from, and stored in, the result cache.
+    ``engine`` decides machine checks: "auto", "explicit" or "symbolic" (the cache is used
+    with "auto" only, so a chosen engine always runs)."""
+    results = run_checks(spec, timeout, select, _cache(cache and engine == "auto"), engine)
     return Report(results=results, files=[spec.file], sources=dict(spec.sources))
 
 
 def check_paths(paths: list[str], *, timeout: float = DEFAULT_TIMEOUT_S,
                 select: list[str] | None = None, max_size: int = DEFAULT_MAX_SIZE,
-                jobs: int | None = None, cache: bool = False, on_file=None) -> Report:
+                jobs: int | None = None, cache: bool = False, on_file=None,
+                engine: str = "auto") -> Report:
     """Check files and folders (folders: every ``.iot`` file in them). Spec errors are in
     ``report.diagnostics``; the checks of the files without errors still run.
 
@@ -71,10 +74,11 @@ def check_paths(paths: list[str], *, timeout: float = DEFAULT_TIMEOUT_S,
     With ``cache=True`` definite results are reused from, and stored in, the result cache.
     ``on_file(path, diagnostics, results)`` is called for each file as soon as it and every
     file before it are done (so a caller can show results while later files are checked).
+    ``engine`` decides machine checks, as in :func:`check`.
     """
     diags, files = collect_files(paths)
     report = Report(diagnostics=list(diags))
-    rc = _cache(cache)
+    rc = _cache(cache and engine == "auto")
     # Files whose cached report still holds are answered here; the others are checked, in
     # parallel when there are several.
     outcomes: list = [rc.file_get(f, select) if rc is not None else None for f in files]
@@ -93,13 +97,13 @@ def check_paths(paths: list[str], *, timeout: float = DEFAULT_TIMEOUT_S,
     announce()
     if jobs > 1:
         for i, o in _parallel([files[i] for i in todo], timeout, select, max_size, jobs, rc,
-                              indices=todo):
+                              indices=todo, engine=engine):
             outcomes[i] = o
             announce()
     else:
         loader = Loader(max_size=max_size)
         for i in todo:
-            outcomes[i] = _check_file(files[i], timeout, select, loader, rc)
+            outcomes[i] = _check_file(files[i], timeout, select, loader, rc, engine)
             announce()
     for f, (fdiags, results, sources) in zip(files, outcomes):
         report.diagnostics.extend(d for d in fdiags if d not in report.diagnostics)
@@ -124,10 +128,10 @@ def _cache(enabled: bool):
     return ResultCache(d) if d is not None else None
 
 
-def _check_file(path: Path, timeout, select, loader: Loader, cache=None):
+def _check_file(path: Path, timeout, select, loader: Loader, cache=None, engine="auto"):
     from .model.compile import compile_file
     fdiags, spec = compile_file(path, loader)
-    results = run_checks(spec, timeout, select, cache) if spec is not None else []
+    results = run_checks(spec, timeout, select, cache, engine) if spec is not None else []
     if cache is not None and spec is not None:
         cache.file_put(path, spec, fdiags, results, loader.sources)
     return fdiags, results, dict(loader.sources)
@@ -139,13 +143,13 @@ _worker_loader: Loader | None = None
 def _worker(args):
     # One loader per worker process, so modules imported by several files are parsed once.
     global _worker_loader
-    path, timeout, select, max_size, cache = args
+    path, timeout, select, max_size, cache, engine = args
     if _worker_loader is None or _worker_loader.max_size != max_size:
         _worker_loader = Loader(max_size=max_size)
-    return _check_file(path, timeout, select, _worker_loader, cache)
+    return _check_file(path, timeout, select, _worker_loader, cache, engine)
 
 
-def _parallel(files, timeout, select, max_size, jobs, cache=None, indices=None):
+def _parallel(files, timeout, select, max_size, jobs, cache=None, indices=None, engine="auto"):
     """Yield ``(index, outcome)`` as files finish (``indices`` numbers them; default 0…n-1)."""
     indices = list(range(len(files))) if indices is None else indices
     import multiprocessing
@@ -157,13 +161,13 @@ def _parallel(files, timeout, select, max_size, jobs, cache=None, indices=None):
     except ValueError:  # no fork on this platform: check in this process
         loader = Loader(max_size=max_size)
         for i, f in zip(indices, files):
-            yield i, _check_file(f, timeout, select, loader, cache)
+            yield i, _check_file(f, timeout, select, loader, cache, engine)
         return
     # Largest files first keeps both workers busy to the end; results are put back in order.
     order = sorted(range(len(files)), key=lambda i: -files[i].stat().st_size)
     from concurrent.futures import as_completed
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_worker, (files[i], timeout, select, max_size, cache)): i
+        futures = {pool.submit(_worker, (files[i], timeout, select, max_size, cache, engine)): i
                    for i in order}
         for fut in as_completed(futures):
             yield indices[futures[fut]], fut.result()

@@ -22,7 +22,8 @@ from enum import Enum
 from typing import Iterable, Mapping
 
 #: Every diagnostic code formalc emits, with its one-line meaning. Bands: FC0xx input and files,
-#: FC1xx syntax, FC2xx names and modules, FC3xx types and units, FC4xx checks and the solver.
+#: FC1xx syntax, FC2xx names and modules, FC3xx types and units, FC4xx checks and the solver,
+#: FC5xx state machines.
 CODES: dict[str, str] = {
     "FC001": "a file or folder named on the command line or in an import does not exist",
     "FC002": "a file is not valid UTF-8 text",
@@ -61,6 +62,14 @@ CODES: dict[str, str] = {
     "FC311": "tuple constructed with missing or unknown fields",
     "FC401": "a check uses a construct the solver back end does not support (verdict: unknown)",
     "FC402": "a check names nothing the --select filter matched",
+    "FC501": "a machine names a state, event, variable or component it does not have",
+    "FC502": "conflicting rows of δ: one state and event with two targets and no guards to tell them apart",
+    "FC503": "a machine is incomplete or malformed (δ's signature, the initial state, its parts)",
+    "FC504": "a temporal operator where a state predicate is required",
+    "FC505": "a parameter or an instance count without bounds",
+    "FC506": "an assignment to something that is not a variable of the machine, or twice in one step",
+    "FC507": "`⊨` outside a check, or applied to something that is not a machine",
+    "FC508": "a composition whose components cannot be counted (a component with variables)",
 }
 
 

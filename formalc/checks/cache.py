@@ -21,7 +21,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from .results import Binding, Blame, Result, Verdict
+from .results import Binding, Blame, Result, Trace, TraceStep, Verdict
 
 if TYPE_CHECKING:
     from ..model import nodes as m
@@ -179,7 +179,25 @@ def _encode_result(r: Result) -> dict:
             "blame": [[b.depth, b.formula, b.value, b.detail, b.location] for b in r.blame],
             "reason": r.reason, "assumptions": list(r.assumptions),
             "definitions": list(r.definitions),
-            "values": [[b.name, _enc(b.value), b.text] for b in r.values]}
+            "values": [[b.name, _enc(b.value), b.text] for b in r.values],
+            "trace": _enc_trace(r.trace), "method": r.method, "warnings": list(r.warnings)}
+
+
+def _enc_trace(t):
+    if t is None:
+        return None
+    return {"machine": t.machine, "loop": t.loop, "failed_at": t.failed_at, "formula": t.formula,
+            "steps": [[s.index, s.event, s.instance, list(s.actions),
+                       [[k, _enc(v)] for k, v in s.state.items()], list(s.changed)]
+                      for s in t.steps]}
+
+
+def _dec_trace(d):
+    if d is None:
+        return None
+    steps = tuple(TraceStep(i, ev, inst, tuple(acts), {k: _dec(v) for k, v in state},
+                            tuple(changed)) for i, ev, inst, acts, state, changed in d["steps"])
+    return Trace(d["machine"], steps, d["loop"], d["failed_at"], d["formula"])
 
 
 def _decode_result(d: dict) -> Result:
@@ -188,4 +206,6 @@ def _decode_result(d: dict) -> Result:
                   model=tuple(Binding(n, _dec(v), t) for n, v, t in d["model"]),
                   blame=tuple(Blame(*b) for b in d["blame"]), reason=d["reason"],
                   assumptions=tuple(d["assumptions"]), definitions=tuple(d["definitions"]),
-                  cached=True, values=tuple(Binding(n, _dec(v), t) for n, v, t in d["values"]))
+                  cached=True, values=tuple(Binding(n, _dec(v), t) for n, v, t in d["values"]),
+                  trace=_dec_trace(d.get("trace")), method=d.get("method"),
+                  warnings=tuple(d.get("warnings", ())))

@@ -54,6 +54,43 @@ class Blame:
 
 
 @dataclass(frozen=True)
+class TraceStep:
+    """One state of a machine's run. ``event`` led to it (None for the initial state), made by
+    ``instance`` (``c[3]`` in a composition, else None), executing ``actions``. ``state`` holds
+    every variable's plain value, in declaration order; ``changed`` names those that differ
+    from the previous step."""
+    index: int
+    event: str | None
+    instance: str | None
+    actions: tuple[str, ...]
+    state: dict
+    changed: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "event": self.event, "instance": self.instance,
+                "actions": list(self.actions), "state": _jsonable(self.state),
+                "changed": list(self.changed)}
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A run of a machine: a counterexample (violated) or a witness path (satisfied).
+
+    ``loop`` makes it a lasso: after the last step the run continues at step ``loop`` forever.
+    ``failed_at`` is the step where ``formula`` (the sub-formula that became false) is false.
+    """
+    machine: str
+    steps: tuple[TraceStep, ...]
+    loop: int | None = None
+    failed_at: int | None = None
+    formula: str | None = None
+
+    def to_json(self) -> dict:
+        return {"machine": self.machine, "steps": [s.to_json() for s in self.steps],
+                "loop": self.loop, "failed_at": self.failed_at, "formula": self.formula}
+
+
+@dataclass(frozen=True)
 class Result:
     check: str
     file: str
@@ -69,6 +106,9 @@ class Result:
     definitions: tuple[str, ...] = ()  # seed definitions the check cites
     cached: bool = False  # taken from the result cache (time_ms is the original solving time)
     values: tuple[Binding, ...] = ()  # exact values of the measured sides of a closed comparison
+    trace: Trace | None = None  # machine checks: the counterexample or witness run
+    method: str | None = None  # machine checks: how the verdict was reached ("k-induction, k=1")
+    warnings: tuple[str, ...] = ()  # machine checks: vacuity and coverage findings
 
     @property
     def counterexample(self) -> dict | None:
@@ -94,6 +134,8 @@ class Result:
             "reason": self.reason, "assumptions": list(self.assumptions),
             "definitions": list(self.definitions), "cached": self.cached,
             "values": [b.to_json() for b in self.values],
+            "trace": self.trace.to_json() if self.trace is not None else None,
+            "method": self.method, "warnings": list(self.warnings),
         }
 
 

@@ -31,9 +31,9 @@ def formula_text(spec: m.Spec, check: m.Check) -> str:
 
 
 def run_checks(spec: m.Spec, timeout_s: float = DEFAULT_TIMEOUT_S,
-               select: list[str] | None = None, cache=None) -> list[Result]:
+               select: list[str] | None = None, cache=None, engine: str = "auto") -> list[Result]:
     """Run the selected checks of ``spec``; ``cache`` (a :class:`ResultCache`) supplies and
-    keeps definite results."""
+    keeps definite results. ``engine`` (auto, explicit, symbolic) decides machine checks."""
     chosen = [c for c in spec.checks if matches(c, select)]
     if not chosen:
         return []
@@ -42,21 +42,36 @@ def run_checks(spec: m.Spec, timeout_s: float = DEFAULT_TIMEOUT_S,
     if any(r is None for r in out):
         from ..encode.run import Session  # the solver back end is loaded only when needed
         session = Session(spec)
+        machines = None
         for i, c in enumerate(chosen):
             if out[i] is None:
-                out[i] = run_check(spec, c, timeout_s, session)
+                if _is_machine_check(c):
+                    if machines is None:
+                        from ..machines.check import MachineSession
+                        machines = MachineSession(spec)
+                    out[i] = run_check(spec, c, timeout_s, machines, engine)
+                else:
+                    out[i] = run_check(spec, c, timeout_s, session)
                 if cache is not None:
                     cache.put(key, out[i])
     return out  # type: ignore[return-value]
 
 
+def _is_machine_check(c: m.Check) -> bool:
+    from ..model.nodes import Models
+    return isinstance(c.formula, Models)
+
+
 def run_check(spec: m.Spec, c: m.Check, timeout_s: float = DEFAULT_TIMEOUT_S,
-              session=None) -> Result:
+              session=None, engine: str = "auto") -> Result:
     """Discharge one check; any failure inside formalc becomes an unknown verdict."""
-    from ..encode.run import solve
     text = formula_text(spec, c)
     start = time.perf_counter()
     try:
+        if _is_machine_check(c):
+            from ..machines.check import check_machine
+            return check_machine(spec, c, int(timeout_s * 1000), text, engine, session)
+        from ..encode.run import solve
         return solve(spec, c, int(timeout_s * 1000), text, session)
     except RecursionError:
         return _unknown(spec, c, text, start, "the formula is too deeply nested to encode")

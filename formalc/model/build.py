@@ -41,6 +41,11 @@ class Builder(CallMixin):
         self.definitions: dict[str, m.Definition] = {}
         self._in_progress: list[str] = []
         self.checker = ExprChecker(self, self.diags)
+        from .machines import MachineBuilder
+        self.mb = MachineBuilder(self)
+
+    def annotations_of(self, decl) -> m.Annotations:
+        return _annotations(decl)
 
     def error(self, code, msg, span, hint=None, notes=()):
         self.diags.append(Diagnostic(code, msg, span, hint=hint, notes=tuple(notes)))
@@ -84,6 +89,9 @@ class Builder(CallMixin):
                     self._declare(item.name, "const", item, mod.file, item.span)
                 elif isinstance(item, (ast.DefDecl, ast.ConstDecl)):
                     self._declare(item.name, "def", item, mod.file, item.span)
+                elif isinstance(item, ast.MachineDecl):
+                    if self._declare(item.name, "machine", item, mod.file, item.span):
+                        self.mb.decls[item.name] = (item, mod.file)
         # Larger enumerations first: a list of names that are all members of a larger one is
         # a named subset of it, not a new type.
         order = sorted(range(len(enums)), key=lambda i: (-len(enums[i][0].members), i))
@@ -243,6 +251,10 @@ class Builder(CallMixin):
             if f is not None and not f.domain:
                 return m.FuncApp(name, (), f.codomain, span=span)
             self.error("FC208", f"`{name}` is a function; apply it to arguments", span)
+            return None
+        if e.kind == "machine":
+            self.error("FC208", f"`{name}` is a machine, not a value", span,
+                       hint=f"state its properties in a check: `check p: {name} ⊨ always …`")
             return None
         self.error("FC208", f"`{name}` is a type, not a value", span,
                    hint=f"to range over it, write `∀ x: {name} • …`")
@@ -430,6 +442,7 @@ class Builder(CallMixin):
             elif e.kind in ("def", "set"):
                 self.definition(name)
         self.tables()
+        machines = self.mb.build_all()
         checks, assumptions = [], []
         names_seen: dict[str, Span] = {}
         for mod in self.modules:
@@ -440,7 +453,10 @@ class Builder(CallMixin):
                         assumptions.append(m.Assumption(item.name or f"{_stem(mod.file)}:{item.span.line}",
                                                         f, _annotations(item), mod.file, span=item.span))
                 elif isinstance(item, ast.CheckStmt) and mod is self.root:
-                    f = self.checker.check_bool(item.formula, Scope(), "a check")
+                    if isinstance(item.formula, ast.Models):
+                        f = self.mb.property(item.formula, item.kind)
+                    else:
+                        f = self.checker.check_bool(item.formula, Scope(), "a check")
                     cname = item.name or f"{_stem(mod.file)}:{item.span.line}"
                     if item.name and item.name in names_seen:
                         self.error("FC202", f"two checks are named `{item.name}`", item.span,
@@ -455,7 +471,7 @@ class Builder(CallMixin):
         spec = m.Spec(self.root.file, {n: d for n, d in self.types.items()}, dict(self.functions),
                       dict(self.constants), dict(self.definitions), tuple(checks),
                       tuple(assumptions), tuple(mod.file for mod in self.modules if mod is not self.root),
-                      sources)
+                      sources, machines=dict(machines))
         return self.diags, spec
 
 

@@ -10,10 +10,15 @@ from .typecheck import ExprChecker
 BUILTIN_FUNCS = {"total"}
 
 
+def m_set(t):
+    from .types import SetT
+    return SetT(t)
+
+
 def _describe(kind: str) -> str:
     return {"enum": "an enumeration type", "record": "a tuple type", "set": "a named set",
             "func": "a function", "const": "a constant", "def": "a definition",
-            "member": "an enumeration member"}.get(kind, kind)
+            "member": "an enumeration member", "machine": "a machine"}.get(kind, kind)
 
 
 class CallMixin:
@@ -22,6 +27,9 @@ class CallMixin:
 
     def resolve_call(self, e: ast.Call, scope: Scope, chk: ExprChecker):
         name = e.func.name  # type: ignore[union-attr]
+        if name == "count" and scope.ctx is not None and scope.ctx.components \
+                and name not in self.entries:
+            return self._count(e, scope, chk)
         if name in BUILTIN_FUNCS:
             return self._builtin(name, e)
         entry = self.entries.get(name)
@@ -52,6 +60,32 @@ class CallMixin:
             return self._construct(name, e, scope, chk)
         self.error("FC304", f"`{name}` is {_describe(entry.kind)}; it cannot be applied", e.span)
         return None
+
+    def _count(self, e: ast.Call, scope: Scope, chk: ExprChecker):
+        """``count(c, S)``: how many instances of component c are in state(s) S;
+        ``count(c)``: how many instances c has."""
+        from .machines import count_expr, ground_states
+        comps = scope.ctx.components
+        first = e.args[0].value if e.args else None
+        if not (1 <= len(e.args) <= 2) or not isinstance(first, ast.Name) or first.name not in comps:
+            self.error("FC501", "`count` takes a component and a state or set of states: "
+                       "`count(c, Running)`", e.span,
+                       hint=f"components here: {', '.join(sorted(comps))}")
+            return None
+        sub, names = comps[first.name]
+        if len(e.args) == 1:
+            return count_expr(comps, first.name, list(names), e.span)
+        arg = e.args[1].value
+        x = chk.check(arg, scope)
+        if x is None:
+            return None
+        states = ground_states(x, self) if x.type in (sub.state_type, m_set(sub.state_type)) else None
+        if states is None:
+            self.error("FC301", f"the second argument of `count` must be a state of `{sub.name}` "
+                       f"or a constant set of them", arg.span,
+                       hint=f"e.g. `count({first.name}, {sub.state_type.members[0]})`")
+            return None
+        return count_expr(comps, first.name, states, e.span)
 
     def _builtin(self, name, e: ast.Call):
         if name == "total":

@@ -242,9 +242,50 @@ class Total:
     span: Span = _span()
 
 
+@dataclass(frozen=True)
+class Temporal:
+    """A temporal operator over a machine's runs: ``always``, ``eventually``, ``next`` (one
+    operand; ``bound`` is the ``within k`` of always/eventually), ``until`` and ``~>``."""
+    op: str
+    operands: tuple["Expr", ...]
+    bound: int | None = None
+    type: Type = BOOL
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Structural:
+    """A structural property of a machine, used as ``M ⊨ deterministic`` and alike; see
+    :data:`STRUCTURAL`."""
+    name: str
+    type: Type = BOOL
+    span: Span = _span()
+
+
+#: The structural properties, with what each one means.
+STRUCTURAL = {
+    "deterministic": "in every reachable state, each event (of each instance) has at most one "
+                     "enabled transition",
+    "total": "in every reachable state, every event has an enabled transition",
+    "reachable": "every state of the machine is reachable from the initial state",
+    "no_trap": "from every reachable state a final state is reachable",
+    "deadlock_free": "every reachable state outside the final states has an enabled transition",
+    "final_absorbing": "no transition leaves a final state",
+}
+
+
+@dataclass(frozen=True)
+class Models:
+    """``M ⊨ φ``: the machine named ``machine`` satisfies ``prop`` on all its runs."""
+    machine: str
+    prop: "Expr"
+    type: Type = BOOL
+    span: Span = _span()
+
+
 Expr = Union[Lit, EnumConst, Var, ConstRef, Apply, FuncApp, Construct, FieldGet, Not, BoolOp,
              Implies, Cmp, Member, Subset, Arith, SetOp, Neg, ToReal, SetLit, AllOf, SetCompr,
-             Card, Quant, Sum, Ite, Total]
+             Card, Quant, Sum, Ite, Total, Temporal, Structural, Models]
 
 
 def children(e) -> tuple:
@@ -338,6 +379,88 @@ class Assumption:
     span: Span = _span()
 
 
+# ------------------------------------------------------------------------------ machines
+@dataclass(frozen=True)
+class MachineVar:
+    """``var x: T = e``; ``init`` is None when any initial value is allowed."""
+    name: str
+    type: Type
+    init: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Param:
+    """``param N ∈ lo..hi``: a rigid integer chosen once per run, within its bounds."""
+    name: str
+    lo: Expr
+    hi: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of δ: ``δ(src, event) = dst when guard do updates, actions``."""
+    src: str
+    event: str
+    dst: str
+    guard: Expr | None
+    updates: tuple[tuple[str, Expr], ...]
+    actions: tuple[str, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Component:
+    """``c[1..N]: M``: instances ``lo..hi`` of machine ``machine``, interleaved."""
+    name: str
+    machine: str
+    lo: Expr
+    hi: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Sync:
+    """``c.start, c.resume when g do u``: a composition's extra guard and effects on its
+    components' events."""
+    events: tuple[tuple[str, str], ...]  # (component, event)
+    guard: Expr | None
+    updates: tuple[tuple[str, Expr], ...]
+    actions: tuple[str, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A state machine (Definition 3.1): a basic machine with δ as a partial table, or a
+    composition of interleaved instances of basic machines with shared variables.
+
+    ``state_type``/``event_type`` are the EnumTs of δ's signature (None for a composition).
+    ``internal`` events happen spontaneously (no command); ``fair`` lists the events under
+    weak fairness, as ``(component or None, event)``.
+    """
+    name: str
+    state_type: Type | None
+    event_type: Type | None
+    initial: str | None
+    finals: tuple[str, ...]
+    internal: tuple[str, ...]
+    fair: tuple[tuple[str | None, str], ...]
+    vars: tuple[MachineVar, ...]
+    params: tuple[Param, ...]
+    rows: tuple[Row, ...]
+    components: tuple[Component, ...] = ()
+    syncs: tuple[Sync, ...] = ()
+    annotations: Annotations = Annotations()
+    module: str = field(default="", compare=False)
+    span: Span = _span()
+
+    @property
+    def is_composition(self) -> bool:
+        return bool(self.components)
+
+
 @dataclass(frozen=True)
 class Spec:
     """A checked spec: the declarations of a file and of everything it imports.
@@ -354,11 +477,12 @@ class Spec:
     assumptions: tuple[Assumption, ...]
     imports: tuple[str, ...] = field(default=(), compare=False)
     sources: dict = field(default_factory=dict, compare=False, repr=False)
+    machines: dict = field(default_factory=dict, compare=False)
 
     def _key(self):
         return (sorted(self.types.items()), sorted(self.functions.items()),
                 sorted(self.constants.items()), sorted(self.definitions.items()),
-                self.checks, self.assumptions)
+                self.checks, self.assumptions, sorted(self.machines.items()))
 
     def __eq__(self, other) -> bool:  # dicts compared in order-independent form
         return isinstance(other, Spec) and self._key() == other._key()

@@ -18,11 +18,23 @@ class TypeVarCell:
 
 
 @dataclass
+class MachineCtx:
+    """What an expression inside a machine may refer to beyond declarations: the machine's
+    variables (in ``Scope.vars``), its components (name -> (machine, counts)), and whether
+    temporal operators are allowed (machine properties) or not (guards, updates, bounds)."""
+    machine: str
+    temporal: bool = False
+    components: dict = field(default_factory=dict)  # name -> (Machine, {state: count var})
+    structural: bool = False  # a structural property name may stand here
+
+
+@dataclass
 class Scope:
     vars: dict[str, object] = field(default_factory=dict)  # name -> Type | TypeVarCell
+    ctx: MachineCtx | None = None
 
     def child(self) -> "Scope":
-        return Scope(dict(self.vars))
+        return Scope(dict(self.vars), self.ctx)
 
 
 

@@ -106,6 +106,30 @@ class ExprChecker(BinderMixin):
             self.error("FC301", f"type mismatch: `{op}` between {ta} and {tb}", span)
         return None, None, None
 
+    # ----------------------------------------------------------------------- machines
+    def _Temporal(self, e: ast.Temporal, scope: Scope):
+        if scope.ctx is None or not scope.ctx.temporal:
+            where = ("a guard, an update or a bound of a machine" if scope.ctx is not None
+                     else "a formula about values (a definition, an assumption or a check "
+                          "without `⊨`)")
+            self.error("FC504", f"temporal operator `{e.op}` in {where}, where a state "
+                       "predicate is required", e.span,
+                       hint="temporal operators state properties of a machine's runs: "
+                            "`check name: M ⊨ always …`")
+            return None
+        ops = []
+        for x in e.operands:
+            node = self.check_bool(x, scope, f"the operand of `{e.op}`")
+            if node is None:
+                return None
+            ops.append(node)
+        return m.Temporal(e.op, tuple(ops), e.bound, span=e.span)
+
+    def _Models(self, e: ast.Models, scope: Scope):
+        self.error("FC507", "`⊨` stands only at the top of a check", e.span,
+                   hint="write `check name: M ⊨ φ`")
+        return None
+
     # ----------------------------------------------------------------------- atoms
     def _Name(self, e: ast.Name, scope: Scope):
         n = e.name

@@ -224,8 +224,28 @@ class SetOf(Node):
     depth: int = _depth()
 
 
+@dataclass(frozen=True)
+class Temporal(Node):
+    """A temporal operator: ``always``/``eventually``/``next`` (one operand, an optional
+    ``within k`` bound), ``until`` and ``~>`` (two operands)."""
+    op: str  # "always" "eventually" "next" "until" "~>"
+    operands: tuple["Expr", ...]
+    bound: int | None = None
+    span: Span = _span()
+    depth: int = _depth()
+
+
+@dataclass(frozen=True)
+class Models(Node):
+    """``M ⊨ φ``: machine ``M`` satisfies the property ``φ``."""
+    machine: "Expr"
+    prop: "Expr"
+    span: Span = _span()
+    depth: int = _depth()
+
+
 Expr = Union[Name, Number, Quantity, String, BoolLit, Unary, Nary, Implies, Compare, Chain,
-             Call, FieldAccess, SetLit, SetCompr, Card, Quant, Sum, Ite, SetOf]
+             Call, FieldAccess, SetLit, SetCompr, Card, Quant, Sum, Ite, SetOf, Temporal, Models]
 
 
 # ----------------------------------------------------------------------------- declarations
@@ -332,7 +352,118 @@ class AssumeStmt(Node):
     span: Span = _span()
 
 
-Decl = Union[EnumDecl, TupleDecl, FuncSig, ValueSig, DefDecl, ConstDecl, EntryDecl]
+# ----------------------------------------------------------------------------- machines
+@dataclass(frozen=True)
+class EvRef(Node):
+    """An event, optionally of a component: ``start`` or ``c.start``."""
+    component: str | None
+    event: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Assign(Node):
+    """``x := e`` in a ``do`` list or an effect."""
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ActionRef(Node):
+    """A bare name in a ``do`` list: an action (an enumeration member) or a named effect."""
+    name: str
+    span: Span = _span()
+
+
+DoItem = Union[Assign, ActionRef]
+
+
+@dataclass(frozen=True)
+class MSig(Node):
+    """``δ: States × Events → States`` inside a machine: names its state and event types."""
+    name: str
+    domain: tuple[TypeExpr, ...]
+    codomain: TypeExpr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class MStates(Node):
+    """``initial S``, ``final S, T``, ``internal e, f`` or ``fair e, c.f``."""
+    kind: str  # "initial" "final" "internal" "fair"
+    names: tuple[EvRef, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class MVar(Node):
+    name: str
+    type: TypeExpr
+    init: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class MParam(Node):
+    """``param N ∈ lo..hi``: a rigid integer parameter with bounds."""
+    name: str
+    lo: Expr
+    hi: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class MEffect(Node):
+    """``effect spawn: restarts := restarts + 1, SpawnInit``: a named effect."""
+    name: str
+    items: tuple[DoItem, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class MRow(Node):
+    """``δ(s, e) = t [when g] [do …]``: one row of the transition table."""
+    func: str
+    src: Name
+    event: Name
+    dst: Name
+    guard: Expr | None
+    effects: tuple[DoItem, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class MComponent(Node):
+    """``c[1..N]: Lifecycle``: N interleaved instances of a machine."""
+    name: str
+    lo: Expr
+    hi: Expr
+    machine: Name
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class MSync(Node):
+    """``c.start, c.resume when g do …``: a further guard and effects on components' events."""
+    events: tuple[EvRef, ...]
+    guard: Expr | None
+    effects: tuple[DoItem, ...]
+    span: Span = _span()
+
+
+MItem = Union[MSig, MStates, MVar, MParam, MEffect, MRow, MComponent, MSync]
+
+
+@dataclass(frozen=True)
+class MachineDecl(Node):
+    name: str
+    items: tuple[MItem, ...]
+    annotations: tuple[Annotation, ...] = ()
+    span: Span = _span()
+
+
+Decl = Union[EnumDecl, TupleDecl, FuncSig, ValueSig, DefDecl, ConstDecl, EntryDecl, MachineDecl]
 Item = Union[Import, Decl, CheckStmt, AssumeStmt]
 
 

@@ -18,6 +18,7 @@ _CANON = {
     "!=": "≠", "<=": "≤", ">=": "≥", "in": "∈", "notin": "∉", "subset": "⊆",
     "union": "∪", "*": "×", "inter": "∩", "forall": "∀", "exists": "∃",
     "not": "¬", "!": "¬", "⊤": "true", "⊥": "false",
+    "□": "always", "◇": "eventually", "○": "next", "⤳": "~>", "leadsto": "~>", "models": "⊨",
 }
 
 
@@ -56,6 +57,10 @@ _NARY = {"⇔": "⇔", "<=>": "⇔", "iff": "⇔", "∨": "∨", "||": "∨", "o
 _IMPLIES = {"⇒", "=>", "implies"}
 _CMP = {"=", "≠", "!=", "<", "≤", "<=", ">", "≥", ">=", "∈", "in", "∉", "notin", "⊆", "subset"}
 _ADD = {"+", "-", "∪", "union", "\\"}
+_MODELS = {"⊨", "models"}
+_LEADSTO = {"~>", "⤳", "leadsto"}
+_UNTIL = {"until"}
+TEMPORAL_PREFIX = {"always", "eventually", "next"}
 _MUL = {"*", "×", "/", "∩", "inter"}
 
 
@@ -63,9 +68,12 @@ class Chain:
     """Resolves a flat chain ``unit (op unit)*`` into the syntax tree, by recursive descent
     over the levels of the language (the same trees the precedence grammar gave)::
 
+        top  := lt (⊨ lt)?            lt   := until (~> until)?    (machine properties)
+        until:= iff (until until)?    (folded to the right)
         iff  := imp (⇔ imp)*          imp  := or (⇒ or)*   (folded to the right)
         or   := and (∨ and)*          and  := not (∧ not)*
-        not  := ¬ not | cmp           cmp  := add (cmpop add)?   (non-associative)
+        not  := ¬ not | always not | eventually [within k] not | next not | cmp
+        cmp  := add (cmpop add)?   (non-associative)
         add  := mul (addop mul)*      mul  := neg (mulop neg)*
         neg  := - neg | atom          atom := ∀/∃/if … iff | Σ … add | operand
 
@@ -91,7 +99,7 @@ class Chain:
         self.i = 0
 
     def parse(self):
-        node = self.iff()
+        node = self.models()
         if self.i != len(self.s):  # only a second comparison can be left over
             kind, op, tok = self.s[self.i]
             raise ChainError("FC101", f"unexpected `{op}`: comparisons do not chain", tok,
@@ -124,6 +132,34 @@ class Chain:
                         depth=self.b._depth(*xs))
 
     # levels
+    def _binary(self, sub, ops, make):
+        a = sub()
+        if self._op(ops) is None:
+            return a
+        self.i += 1
+        b = sub()
+        return make(a, b)
+
+    def models(self):
+        return self._binary(self.leadsto, _MODELS, lambda a, b: ast.Models(
+            a, b, span=self.b._span(a, b), depth=self.b._depth(a, b)))
+
+    def leadsto(self):
+        return self._binary(self.until, _LEADSTO, lambda a, b: ast.Temporal(
+            "~>", (a, b), span=self.b._span(a, b), depth=self.b._depth(a, b)))
+
+    def until(self):
+        return self._binary(self.iff, _UNTIL, lambda a, b: ast.Temporal(
+            "until", (a, self._until_rest(b)), span=self.b._span(a, b), depth=self.b._depth(a, b)))
+
+    def _until_rest(self, b):
+        if self._op(_UNTIL) is None:
+            return b
+        self.i += 1
+        c = self.iff()
+        c = self._until_rest(c)
+        return ast.Temporal("until", (b, c), span=self.b._span(b, c), depth=self.b._depth(b, c))
+
     def iff(self):
         return self._nary(self.imp, "⇔")
 
@@ -153,7 +189,13 @@ class Chain:
         return ast.Unary(op, x, span=self.b._span(p.token, x), depth=self.b._depth(x))
 
     def not_(self):
-        return self._unary("¬", self.not_, self.cmp)
+        p = self._pre(TEMPORAL_PREFIX)
+        if p is None:
+            return self._unary("¬", self.not_, self.cmp)
+        self.i += 1
+        x = self.not_()
+        return ast.Temporal(p.op, (x,), p.data, span=self.b._span(p.token, x),
+                            depth=self.b._depth(x))
 
     def cmp(self):
         a = self.add()

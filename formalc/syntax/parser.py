@@ -92,7 +92,7 @@ class _Builder(Transformer):
         return children[0]
 
     binop = quantkw = checkkind = checkkw = assumekw = notkw = negkw = sumkw = boolkw = _first
-    ifkw = setkw = _first
+    ifkw = setkw = machinekw = temporalkw = withinkw = _first
 
     def atom(self, c):  # "(" expr ")": the inner expression, its span widened to the parens
         import dataclasses
@@ -144,6 +144,10 @@ class _Builder(Transformer):
     def p_if(self, c):
         kw, cond, then = c
         return Prefix("if", kw, (cond, then))
+
+    def p_temporal(self, c):
+        kw, _within, bound = (list(c) + [None, None])[:3]
+        return Prefix(canon(str(kw)), kw, int(str(bound)) if bound is not None else None)
 
     def unit(self, c):
         return Unit(tuple(c[:-1]), c[-1])
@@ -290,6 +294,87 @@ class _Builder(Transformer):
         kw, name, formula = c[len(anns):]
         return ast.AssumeStmt(str(name) if name is not None else None, formula,
                               annotations=tuple(anns), span=self._span(kw, formula))
+
+    # -- machines ------------------------------------------------------------------------
+    def machine_decl(self, c):
+        kw, name, *rest = _nodes(c)
+        items = tuple(x for x in rest if x is not None)
+        return ast.MachineDecl(str(name), items, span=self._span(kw, name))
+
+    def mitem(self, c):  # pragma: no cover - every alternative has its own callback
+        return c[0]
+
+    def m_sig(self, c):
+        name, sig = c
+        if sig[0] == "func":
+            return ast.MSig(str(name), sig[1], sig[2], span=self._span(name, sig[2]))
+        return ast.MSig(str(name), (), None, span=self._span(name, sig[1]))
+
+    def _names(self, kind, c):
+        refs = tuple(x if isinstance(x, ast.EvRef) else ast.EvRef(None, str(x), span=self._tok_span(x))
+                     for x in c)
+        return ast.MStates(kind, refs, span=self._span(*c))
+
+    def m_initial(self, c):
+        return self._names("initial", c)
+
+    def m_final(self, c):
+        return self._names("final", c)
+
+    def m_internal(self, c):
+        return self._names("internal", c)
+
+    def m_fair(self, c):
+        return self._names("fair", c)
+
+    def evref(self, c):
+        a, b = c
+        if b is None:
+            return ast.EvRef(None, str(a), span=self._tok_span(a))
+        return ast.EvRef(str(a), str(b), span=self._span(a, b))
+
+    def m_var(self, c):
+        name, ty, init = c
+        return ast.MVar(str(name), ty, init, span=self._span(name, init if init is not None else ty))
+
+    def m_param(self, c):
+        name, *rest = c
+        lo, _dots, hi = [x for x in rest if not (isinstance(x, Token) and x.type != "DOTDOT")]
+        return ast.MParam(str(name), lo, hi, span=self._span(name, hi))
+
+    def m_effect(self, c):
+        name, *items = c
+        return ast.MEffect(str(name), tuple(items), span=self._span(name, *items))
+
+    def guard(self, c):
+        return c[0]
+
+    def effects(self, c):
+        return tuple(c)
+
+    def assign(self, c):
+        name, _defeq, value = c
+        return ast.Assign(str(name), value, span=self._span(name, value))
+
+    def action_ref(self, c):
+        return ast.ActionRef(str(c[0]), span=self._tok_span(c[0]))
+
+    def m_row(self, c):
+        n = _nodes(c)
+        func, src, ev, dst, guard, effects = n
+        return ast.MRow(str(func), self.name([src]), self.name([ev]), self.name([dst]), guard,
+                        effects or (), span=self._span(func, dst, guard, *(effects or ())))
+
+    def m_component(self, c):
+        name, _l, lo, _d, hi, _r, machine = c
+        return ast.MComponent(str(name), lo, hi, self.name([machine]), span=self._span(name, machine))
+
+    def m_sync(self, c):
+        *names, guard, effects = c
+        refs = tuple(ast.EvRef(str(a), str(b), span=self._span(a, b))
+                     for a, b in zip(names[::2], names[1::2]))
+        return ast.MSync(refs, guard, effects or (),
+                         span=self._span(names[0], names[-1], guard, *(effects or ())))
 
     def start(self, c):
         return tuple(c)

@@ -1,0 +1,212 @@
+"""Checking `M ⊨ φ`: choosing an engine, and turning its :class:`Outcome` into a Result.
+
+Engines: ``explicit`` enumerates the reachable states (exact for every property, limited by
+the number of states); ``symbolic`` uses Z3 (k-induction and BMC for invariants and bounded
+properties, lasso search for counterexamples of other temporal properties); ``auto`` uses the
+symbolic engine first for invariants and bounded properties (its cost does not grow with the
+state space) and the explicit engine first for the rest, falling back to the other one when
+the first cannot decide.
+"""
+from __future__ import annotations
+
+import time
+
+from ..checks.results import Binding, Result, Verdict
+from ..diagnostics import source_text
+from ..model import nodes as m
+from .outcome import NotApplicable, Outcome, TooLarge
+from .ts import TransitionSystem, lower, make_trace
+
+ENGINES = ("auto", "explicit", "symbolic")
+
+#: The explicit engine stores at most this many states (auto mode: a smaller budget first).
+EXPLICIT_LIMIT = 200_000
+AUTO_EXPLICIT_LIMIT = 50_000
+
+_INVARIANT_STRUCTURAL = {"deterministic", "total", "deadlock_free", "final_absorbing"}
+
+
+class MachineSession:
+    """Per spec: the transition systems of its machines and explored state graphs, built once
+    and shared by the checks of one run."""
+
+    def __init__(self, spec: m.Spec):
+        self.spec = spec
+        self._ts: dict[str, TransitionSystem] = {}
+        self._graphs: dict[tuple[str, int], object] = {}
+        self._coverage: dict[str, tuple[str, ...]] = {}
+
+    def ts(self, name: str) -> TransitionSystem:
+        if name not in self._ts:
+            self._ts[name] = lower(self.spec, self.spec.machines[name])
+        return self._ts[name]
+
+    def graph(self, ts: TransitionSystem, limit: int, deadline: float):
+        """The explored state graph, or the exception that stopped exploring (kept, so a
+        machine too large for one check is not explored again for the next)."""
+        key = (ts.machine.name, limit)
+        if key not in self._graphs:
+            from .explicit import explore
+            try:
+                self._graphs[key] = explore(ts, max_states=limit, deadline=deadline)
+            except (TooLarge, NotApplicable) as e:
+                self._graphs[key] = e
+        g = self._graphs[key]
+        if isinstance(g, Exception):
+            raise g
+        return g
+
+    def coverage(self, ts: TransitionSystem, timeout_ms: int, engine: str) -> tuple[str, ...]:
+        name = ts.machine.name
+        if name not in self._coverage:
+            warnings: list[str] = []
+            deadline = time.monotonic() + timeout_ms / 1000
+            try:
+                if engine == "symbolic":
+                    raise NotApplicable("symbolic engine chosen")
+                from .explicit import coverage_explicit
+                g = self.graph(ts, EXPLICIT_LIMIT if engine == "explicit" else AUTO_EXPLICIT_LIMIT,
+                               deadline)
+                warnings = coverage_explicit(ts, g)
+            except (TooLarge, NotApplicable):
+                if engine != "explicit":
+                    from ..encode.machine import coverage_symbolic
+                    warnings = coverage_symbolic(ts, timeout_ms)
+            self._coverage[name] = tuple(warnings)
+        return self._coverage[name]
+
+
+def classify(prop) -> str:
+    """"structural", "state" (no temporal operator), "safety" (`always φ` with only `next`
+    inside φ), "bounded" (`within k`) or "temporal"."""
+    if isinstance(prop, m.Structural):
+        return "structural"
+    if not _temporal_ops(prop):
+        return "state"
+    if isinstance(prop, m.Temporal) and prop.bound is not None:
+        return "bounded"
+    if isinstance(prop, m.Temporal) and prop.op == "always" and \
+            _temporal_ops(prop.operands[0]) <= {"next"}:
+        return "safety"
+    if isinstance(prop, m.BoolOp) and prop.op == "∧" and all(classify(x) in ("safety", "state")
+                                                             for x in prop.operands):
+        return "safety"
+    return "temporal"
+
+
+def _temporal_ops(e) -> set[str]:
+    out: set[str] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, m.Temporal):
+            out.add(x.op)
+        if isinstance(x, (m.Temporal, m.Structural)):
+            todo.extend(getattr(x, "operands", ()))
+            continue
+        todo.extend(m.children(x))
+    return out
+
+
+def _order(kind: str, prop, engine: str) -> list[str]:
+    if engine != "auto":
+        return [engine]
+    if kind in ("state", "safety", "bounded") or (
+            kind == "structural" and prop.name in _INVARIANT_STRUCTURAL):
+        return ["symbolic", "explicit"]
+    return ["explicit", "symbolic"]
+
+
+def check_machine(spec: m.Spec, check: m.Check, timeout_ms: int, text: str,
+                  engine: str = "auto", session: MachineSession | None = None) -> Result:
+    start = time.perf_counter()
+    if not isinstance(session, MachineSession):  # e.g. the pytest plugin's solver session
+        session = MachineSession(spec)
+    models: m.Models = check.formula  # type: ignore[assignment]
+    ts = session.ts(models.machine)
+    prop = models.prop
+    kind = classify(prop)
+    deadline = time.monotonic() + timeout_ms / 1000
+    tried: list[str] = []
+    outcome: Outcome | None = None
+    for eng in _order(kind, prop, engine):
+        left = max(1, int((deadline - time.monotonic()) * 1000))
+        try:
+            outcome = _run(session, ts, prop, check.kind, left, eng, engine == "auto")
+        except (TooLarge, NotApplicable) as e:
+            tried.append(f"{eng}: {e}")
+            continue
+        if outcome.verdict is not Verdict.UNKNOWN:
+            break
+        tried.append(f"{eng}: {outcome.reason}")
+    if outcome is None or outcome.verdict is Verdict.UNKNOWN:
+        reason = "; ".join(tried) if tried else "no engine could decide this property"
+        outcome = Outcome(Verdict.UNKNOWN, outcome.method if outcome else "none", reason=reason,
+                          depth=outcome.depth if outcome else None)
+    warnings = list(outcome.warnings)
+    if kind == "structural":
+        left = max(1, int((deadline - time.monotonic()) * 1000))
+        try:
+            warnings += [w for w in session.coverage(ts, left, engine) if w not in warnings]
+        except Exception as e:  # coverage is advice; its failure must not change the verdict
+            warnings.append(f"coverage not computed: {type(e).__name__}: {e}")
+    if outcome.verdict is Verdict.PROVED and check.kind == "valid":
+        warnings += _vacuity(session, ts, prop, deadline, engine)
+    return _result(spec, check, text, ts, outcome, warnings, start)
+
+
+def _run(session, ts, prop, kind, timeout_ms, eng, auto) -> Outcome:
+    if eng == "explicit":
+        from .explicit import check_explicit
+        g = session.graph(ts, AUTO_EXPLICIT_LIMIT if auto else EXPLICIT_LIMIT,
+                          time.monotonic() + timeout_ms / 1000)
+        return check_explicit(ts, prop, kind, timeout_ms, graph=g)
+    from ..encode.machine import check_symbolic
+    return check_symbolic(ts, prop, kind, timeout_ms)
+
+
+def _vacuity(session, ts, prop, deadline, engine) -> list[str]:
+    """A proved `always (P ⇒ Q)` or `P ~> Q` whose P never holds proves nothing: say so."""
+    ante = None
+    if isinstance(prop, m.Temporal) and prop.op == "~>":
+        ante = prop.operands[0]
+    elif isinstance(prop, m.Temporal) and prop.op == "always" and prop.bound is None and \
+            isinstance(prop.operands[0], m.Implies) and not _temporal_ops(prop.operands[0].left):
+        ante = prop.operands[0].left
+    if ante is None:
+        return []
+    never = m.Temporal("always", (m.Not(ante),))
+    for eng in _order("safety", never, engine):
+        left = int((deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            break
+        try:
+            o = _run(session, ts, never, "valid", left, eng, engine == "auto")
+        except (TooLarge, NotApplicable):
+            continue
+        if o.verdict is Verdict.PROVED:
+            text = source_text(session.spec.sources, ante.span) or "the antecedent"
+            return [f"vacuous: `{text}` is false in every reachable state, so the property "
+                    "holds without saying anything"]
+        if o.verdict is Verdict.VIOLATED:
+            return []
+    return []
+
+
+def _result(spec, check, text, ts, o: Outcome, warnings, start) -> Result:
+    trace = None
+    formula_text = None
+    if o.formula is not None:
+        formula_text = o.formula if isinstance(o.formula, str) else (
+            source_text(spec.sources, getattr(o.formula, "span", None)) or None)
+    if o.states:
+        trace = make_trace(ts, o.states, o.taken or [None] * len(o.states), loop=o.loop,
+                           failed_at=o.failed_at, formula=formula_text)
+    values = tuple(Binding(k, list(v), " → ".join(v) if v else "(initial state)")
+                   for k, v in o.paths.items())
+    method = o.method
+    return Result(check=check.name, file=check.span.file if check.span else spec.file,
+                  line=check.span.line if check.span else 0, kind=check.kind, formula=text,
+                  verdict=o.verdict, time_ms=(time.perf_counter() - start) * 1000,
+                  reason=o.reason, definitions=check.annotations.defs, trace=trace,
+                  method=method, warnings=tuple(warnings), values=values)
