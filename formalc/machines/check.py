@@ -19,9 +19,12 @@ from .ts import TransitionSystem, lower, make_trace
 
 ENGINES = ("auto", "explicit", "symbolic")
 
-#: The explicit engine stores at most this many states (auto mode: a smaller budget first).
+#: The explicit engine stores at most this many states. In auto mode it first tries a small
+#: budget (a small machine is decided exactly in milliseconds), then the symbolic engine, then
+#: a larger budget.
 EXPLICIT_LIMIT = 200_000
 AUTO_EXPLICIT_LIMIT = 50_000
+SMALL_EXPLICIT_LIMIT = 5_000
 
 _INVARIANT_STRUCTURAL = {"deterministic", "total", "deadlock_free", "final_absorbing"}
 
@@ -46,9 +49,11 @@ class MachineSession:
         machine too large for one check is not explored again for the next)."""
         key = (ts.machine.name, limit)
         if key not in self._graphs:
-            from .explicit import explore
+            from .explicit import ExploreTimeout, explore
             try:
                 self._graphs[key] = explore(ts, max_states=limit, deadline=deadline)
+            except ExploreTimeout:
+                raise  # another check, with time of its own, may finish exploring
             except (TooLarge, NotApplicable) as e:
                 self._graphs[key] = e
         g = self._graphs[key]
@@ -113,7 +118,7 @@ def _order(kind: str, prop, engine: str) -> list[str]:
         return [engine]
     if kind in ("state", "safety", "bounded") or (
             kind == "structural" and prop.name in _INVARIANT_STRUCTURAL):
-        return ["symbolic", "explicit"]
+        return ["explicit-small", "symbolic", "explicit"]
     return ["explicit", "symbolic"]
 
 
@@ -129,16 +134,20 @@ def check_machine(spec: m.Spec, check: m.Check, timeout_ms: int, text: str,
     deadline = time.monotonic() + timeout_ms / 1000
     tried: list[str] = []
     outcome: Outcome | None = None
-    for eng in _order(kind, prop, engine):
+    order = _order(kind, prop, engine)
+    for i, eng in enumerate(order):
         left = max(1, int((deadline - time.monotonic()) * 1000))
+        if eng == "symbolic" and i + 1 < len(order):
+            left = max(1, int(left * 0.7))  # leave the explicit engine a share of the time
         try:
             outcome = _run(session, ts, prop, check.kind, left, eng, engine == "auto")
         except (TooLarge, NotApplicable) as e:
-            tried.append(f"{eng}: {e}")
+            if eng != "explicit-small":
+                tried.append(f"{eng}: {e}")
             continue
         if outcome.verdict is not Verdict.UNKNOWN:
             break
-        tried.append(f"{eng}: {outcome.reason}")
+        tried.append(f"{eng.split('-')[0]}: {outcome.reason}")
     if outcome is None or outcome.verdict is Verdict.UNKNOWN:
         reason = "; ".join(tried) if tried else "no engine could decide this property"
         outcome = Outcome(Verdict.UNKNOWN, outcome.method if outcome else "none", reason=reason,
@@ -156,11 +165,12 @@ def check_machine(spec: m.Spec, check: m.Check, timeout_ms: int, text: str,
 
 
 def _run(session, ts, prop, kind, timeout_ms, eng, auto) -> Outcome:
-    if eng == "explicit":
+    if eng.startswith("explicit"):
         from .explicit import check_explicit
-        g = session.graph(ts, AUTO_EXPLICIT_LIMIT if auto else EXPLICIT_LIMIT,
-                          time.monotonic() + timeout_ms / 1000)
-        return check_explicit(ts, prop, kind, timeout_ms, graph=g)
+        limit = (SMALL_EXPLICIT_LIMIT if eng == "explicit-small" else
+                 AUTO_EXPLICIT_LIMIT if auto else EXPLICIT_LIMIT)
+        g = session.graph(ts, limit, time.monotonic() + timeout_ms / 1000)
+        return check_explicit(ts, prop, kind, timeout_ms, max_states=limit, graph=g)
     from ..encode.machine import check_symbolic
     return check_symbolic(ts, prop, kind, timeout_ms)
 

@@ -226,10 +226,31 @@ class _One:
             row = self._row(r, sig.name, S, E, scope, {v.name: v.type for v in vars_}, effects)
             if row is not None:
                 rows.append(row)
+        if not self._of(ast.MRow):
+            rows = self._table_rows(sig, S, E)
+            if rows is None:
+                return None
         self._conflicts(rows)
         return m.Machine(d.name, S, E, initial[0], tuple(finals), tuple(internal), tuple(fair),
                          tuple(vars_), tuple(params), tuple(rows), (), (),
                          self.b.annotations_of(d), self.module, span=d.span)
+
+    def _table_rows(self, sig, S, E):
+        """A machine without rows of its own takes them from the spec's function of the same
+        name and signature (the seed's δ as a table): `machine L { δ: S × E → S … }`."""
+        f = self.b.functions.get(sig.name)
+        if f is None or f.domain != (S, E) or f.codomain != S:
+            self.error("FC503", f"machine `{self.decl.name}` has no rows", sig.span,
+                       hint=f"list its transitions, `{sig.name}({S.members[0]}, {E.members[0]}) = …`, "
+                            f"or declare a table `{sig.name}: {S.name} × {E.name} → {S.name}` "
+                            "outside the machine to use as its rows")
+            return None
+        rows = []
+        for (src, ev), value in f.table:
+            if not isinstance(value, m.EnumConst):
+                return None
+            rows.append(m.Row(src, ev, value.member, None, (), (), span=value.span))
+        return rows
 
     def _effects(self, scope, assignable):
         out: dict[str, tuple] = {}
@@ -407,7 +428,17 @@ class _One:
             done = self._do(s.effects, scope, assignable, effects)
             if done is None:
                 return None
-            syncs.append(m.Sync(tuple(evs), guard, done[0], done[1], span=s.span))
+            sync = m.Sync(tuple(evs), guard, done[0], done[1], span=s.span)
+            for prev in syncs:
+                both = set(prev.events) & set(sync.events)
+                clash = {n for n, _ in prev.updates} & {n for n, _ in sync.updates}
+                if both and clash:
+                    c, e = sorted(both)[0]
+                    self.error("FC506", f"`{sorted(clash)[0]}` is assigned twice when `{c}.{e}` "
+                               "happens (by two rules)", s.span, notes=[("other rule", prev.span)],
+                               hint="merge the two rules' assignments into one")
+                    return None
+            syncs.append(sync)
         fair = []
         for group in self._of(ast.MStates, "fair"):
             for r in group.names:

@@ -117,6 +117,9 @@ class ExprChecker(BinderMixin):
                        hint="temporal operators state properties of a machine's runs: "
                             "`check name: M ⊨ always …`")
             return None
+        if e.bound is not None and e.op not in ("always", "eventually"):
+            self.error("FC301", f"`within` bounds `always` and `eventually`, not `{e.op}`", e.span)
+            return None
         ops = []
         for x in e.operands:
             node = self.check_bool(x, scope, f"the operand of `{e.op}`")
