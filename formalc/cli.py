@@ -1,4 +1,4 @@
-"""The command line: ``formalc check``, ``formalc fmt``, ``formalc explain``.
+"""The command line: ``formalc check``, ``formalc fmt``, ``formalc explain``, ``formalc graph``.
 
 Exit codes: 0 every check holds, 1 a check is violated, 2 the spec or the command is wrong,
 3 a check stayed unknown. The report goes to stdout, the summary and diagnostics to stderr.
@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="check files in N parallel processes (default: one per CPU)")
     c.add_argument("--max-size", type=int, default=16, metavar="MiB",
                    help="refuse spec files larger than this (default 16 MiB)")
+    c.add_argument("--engine", choices=("auto", "explicit", "symbolic"), default="auto",
+                   help="how machine checks (M ⊨ φ) are decided: explicit state enumeration, "
+                        "symbolic (Z3: k-induction, BMC) or auto (default; the cache is used "
+                        "with auto only)")
+    c.add_argument("--trace-out", metavar="FILE",
+                   help="write the trace of the machine check as ITF JSON (Apalache/Quint "
+                        "Informal Trace Format); with {check} in FILE, one file per check")
 
     f = sub.add_parser("fmt", help="print specs in canonical form")
     f.add_argument("paths", nargs="+", metavar="FILE")
@@ -51,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="describe a diagnostic code")
     e.add_argument("code", metavar="FCnnn")
+
+    g = sub.add_parser("graph", help="draw a state machine's transition table δ")
+    g.add_argument("spec", metavar="SPEC", help="an .iot file")
+    g.add_argument("--machine", metavar="NAME",
+                   help="the machine to draw (default: every machine no composition uses)")
+    g.add_argument("--format", choices=("dot", "mermaid", "svg"), default="dot",
+                   help="Graphviz dot (default), Mermaid stateDiagram-v2, or SVG (needs "
+                        "Graphviz's dot)")
+    g.add_argument("--trace", metavar="ITF_FILE",
+                   help="highlight the states and transitions an ITF trace visits "
+                        "(from formalc check --trace-out)")
+    g.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
     return p
 
 
@@ -61,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help(sys.stderr)
         return EXIT_ERROR
     try:
-        return {"check": _check, "fmt": _fmt, "explain": _explain}[args.command](args)
+        return {"check": _check, "fmt": _fmt, "explain": _explain,
+                "graph": _graph}[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("formalc: interrupted\n")
         return 130
@@ -88,11 +108,11 @@ def _check(args) -> int:
 
         def on_file(path, diags, results):
             sys.stdout.write(render_text(Report(results=list(results)), color=color,
-                                         quiet=args.quiet))
+                                         quiet=args.quiet, engine=args.engine))
             sys.stdout.flush()
     report = check_paths(args.paths, timeout=args.timeout, select=args.select,
                          max_size=args.max_size * 1024 * 1024, jobs=args.jobs,
-                         cache=not args.no_cache, on_file=on_file)
+                         cache=not args.no_cache, on_file=on_file, engine=args.engine)
     if args.select and not report.results and not report.errors:
         from .diagnostics import Diagnostic
         report.diagnostics.append(Diagnostic(
@@ -107,7 +127,61 @@ def _check(args) -> int:
     else:
         from .report.text import render_summary
         sys.stderr.write(render_summary(report, color=_color(args, sys.stderr)))
+    if args.trace_out:
+        if not _write_traces(report, args.trace_out, args.select, args.engine):
+            return EXIT_ERROR
     return report.exit_code
+
+
+def _write_traces(report, target: str, select, engine: str) -> bool:
+    """Write the traces of the machine checks as ITF JSON; notes go to stderr. False when a
+    file could not be written."""
+    from .report.itf import render_itf
+    traced = [r for r in report.results if r.trace is not None]
+    if not traced:
+        sys.stderr.write(f"formalc: --trace-out: no machine check produced a trace; "
+                         f"{target} not written\n")
+        return True
+    if "{check}" in target:
+        chosen = [(r, target.replace("{check}", r.check)) for r in traced]
+    else:
+        exact = [r for r in traced if select and r.check in select]
+        first = (exact or traced)[0]
+        chosen = [(first, target)]
+        others = [r.check for r in traced if r is not first]
+        if others:
+            sys.stderr.write(f"note: --trace-out wrote the trace of `{first.check}`; "
+                             f"not written: {', '.join(f'`{o}`' for o in others)} (put "
+                             "{check} in the file name to write one file per check)\n")
+    for r, path in chosen:
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(render_itf(r, engine=engine) + "\n")
+        except OSError as e:
+            sys.stderr.write(f"formalc: error: cannot write {path}: {e.strerror or e}\n")
+            return False
+        sys.stderr.write(f"trace of `{r.check}` written to {path}\n")
+    return True
+
+
+def _graph(args) -> int:
+    from .report.graph import GraphError, graph_command
+    try:
+        out = graph_command(args.spec, machine=args.machine, fmt=args.format,
+                            trace=args.trace)
+    except GraphError as e:
+        sys.stderr.write(f"formalc graph: {e}\n")
+        return EXIT_ERROR
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(out)
+        except OSError as e:
+            sys.stderr.write(f"formalc graph: cannot write {args.output}: {e.strerror or e}\n")
+            return EXIT_ERROR
+    else:
+        sys.stdout.write(out)
+    return EXIT_OK
 
 
 def _fmt(args) -> int:

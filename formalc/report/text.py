@@ -6,6 +6,8 @@ Lines are built once as styled segments; they are joined as plain text (pipes, C
 """
 from __future__ import annotations
 
+import re
+
 from ..checks.results import Report, Result, Verdict
 from ..diagnostics import render as render_diag
 
@@ -16,7 +18,7 @@ _MARK = {Verdict.PROVED: ("✔", "green"), Verdict.SATISFIED: ("✔", "green"),
 PAD = "      "
 
 
-def report_lines(report: Report, quiet: bool = False) -> list[Line]:
+def report_lines(report: Report, quiet: bool = False, engine: str = "auto") -> list[Line]:
     lines: list[Line] = []
     by_file: dict[str, list[Result]] = {}
     for r in report.results:
@@ -30,6 +32,9 @@ def report_lines(report: Report, quiet: bool = False) -> list[Line]:
             mark, style = _MARK[r.verdict]
             lines.append([("  ", None), (f"{mark} {r.verdict.value:<9}", style),
                           (f" {r.check}", "bold"), (f"  ({r.time_ms:.0f} ms)", "dim")])
+            if is_machine_result(r):  # machine checks (M ⊨ φ) have their own details
+                lines.extend(machine_details(r, quiet, engine))
+                continue
             if r.reason and r.verdict is Verdict.PROVED:  # a proof with a caveat
                 lines.append([(f"{PAD}note: {r.reason}", "yellow")])
             if r.values and not quiet and r.verdict is Verdict.PROVED:
@@ -64,6 +69,149 @@ def _details(r: Result) -> list[Line]:
             out.append(line)
     if r.assumptions and r.verdict is Verdict.VIOLATED:
         out.append([(f"{PAD}assumptions involved: {', '.join(r.assumptions)}", None)])
+    return out
+
+
+# ------------------------------------------------------------------------------ machine checks
+_MODELS = re.compile(r"⊨|\bmodels\b")
+
+
+def is_machine_result(r: Result) -> bool:
+    """A result of a machine check `M ⊨ φ` (also one that failed before an engine ran)."""
+    return r.trace is not None or r.method is not None or bool(r.warnings) or \
+        bool(_MODELS.search(r.formula or ""))
+
+
+_VERB = {Verdict.PROVED: "proved by", Verdict.SATISFIED: "witness found by",
+         Verdict.VIOLATED: "counterexample found by", Verdict.UNKNOWN: "tried:"}
+
+
+def machine_details(r: Result, quiet: bool = False, engine: str = "auto") -> list[Line]:
+    """The lines under a machine check's verdict line: how it was decided, the run (a table
+    of steps with the variables that changed), reachable paths, warnings, and for a failure
+    the command that replays it."""
+    failing = r.verdict in (Verdict.VIOLATED, Verdict.UNKNOWN)
+    out: list[Line] = []
+    if not failing and quiet:
+        return out
+    if failing or (r.verdict is Verdict.SATISFIED and r.trace is not None):
+        out.append([(f"{PAD}{r.file}:{r.line}  {r.formula}", "dim")])
+    if r.method and r.method != "none":
+        out.append([(f"{PAD}{_VERB[r.verdict]} {r.method}", "dim")])
+    if r.verdict is Verdict.UNKNOWN:
+        out.append([(f"{PAD}reason: {r.reason}", "yellow")])
+    elif r.reason:
+        out.append([(f"{PAD}{'note: ' if r.verdict is Verdict.PROVED else ''}{r.reason}",
+                     "yellow" if r.verdict is Verdict.PROVED else None)])
+    if r.trace is not None:
+        out.extend(trace_lines(r))
+    if r.values:
+        out.append([(f"{PAD}reachable states, each with a shortest event path:", "bold")])
+        width = max(len(b.name) for b in r.values)
+        out.extend([[(PAD + "  " + b.name.ljust(width) + "  " + b.text, None)] for b in r.values])
+    for w in r.warnings:
+        out.append([(f"{PAD}warning: {w}", "yellow")])
+    if failing:
+        out.append([(f"{PAD}replay: {replay_command(r, engine)}", "dim")])
+    return out
+
+
+def replay_command(r: Result, engine: str = "auto") -> str:
+    """The command that checks ``r`` again alone and writes its trace as ITF JSON."""
+    import shlex
+    return shlex.join(["formalc", "check", r.file, "-k", r.check, "--engine", engine,
+                       "--trace-out", f"{r.check}.itf.json"])
+
+
+def value_text(v) -> str:
+    """A plain trace value as the spec would write it."""
+    from fractions import Fraction
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, Fraction):
+        return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+    if isinstance(v, dict):
+        return "(" + ", ".join(f"{k}: {value_text(x)}" for k, x in v.items()) + ")"
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return "{" + ", ".join(value_text(x) for x in v) + "}"
+    return str(v)
+
+
+_INSTANCE = re.compile(r"^(.*)\[(\d+)\]$")
+
+
+def initial_text(state: dict) -> str:
+    """Step 0 compactly: instances in a row with the same value are grouped, `c[1..5] = Created`."""
+    parts: list[str] = []
+    run: list = []  # [base, first, last, value]
+
+    def flush():
+        if run:
+            base, lo, hi, val = run
+            idx = str(lo) if lo == hi else f"{lo}..{hi}"
+            parts.append(f"{base}[{idx}] = {value_text(val)}")
+            run.clear()
+    for k, v in state.items():
+        m = _INSTANCE.match(k)
+        if m:
+            base, i = m.group(1), int(m.group(2))
+            if run and run[0] == base and run[2] == i - 1 and run[3] == v:
+                run[2] = i
+                continue
+            flush()
+            run.extend([base, i, i, v])
+            continue
+        flush()
+        parts.append(f"{k} = {value_text(v)}")
+    flush()
+    return ", ".join(parts)
+
+
+def event_text(step) -> str:
+    if step.event is None:
+        return "(initial)"
+    ev = f"{step.instance}.{step.event}" if step.instance else step.event
+    return ev + (" / " + ", ".join(step.actions) if step.actions else "")
+
+
+def trace_lines(r: Result) -> list[Line]:
+    """The run as a table: step | event | changed variables (`name: old → new`)."""
+    t = r.trace
+    assert t is not None
+    title = {Verdict.VIOLATED: "counterexample run", Verdict.SATISFIED: "witness run"}.get(
+        r.verdict, "run")
+    if t.loop is not None:
+        title += " (a lasso: it loops forever)"
+    out: list[Line] = [[(f"{PAD}{title} of {t.machine}:", "bold")]]
+    rows = []
+    prev = None
+    for s in t.steps:
+        if prev is None:
+            changed = initial_text(s.state)
+        else:
+            names = s.changed or tuple(k for k, v in s.state.items() if prev.get(k) != v)
+            changed = ", ".join(f"{k}: {value_text(prev.get(k))} → {value_text(s.state.get(k))}"
+                                for k in names) or "(nothing changed)"
+        rows.append((str(s.index), event_text(s), changed, s.index))
+        prev = s.state
+    w_step = max(4, *(len(a) for a, *_ in rows))
+    w_event = max(5, *(len(b) for _, b, *_ in rows))
+    out.append([(PAD + "  " + "step".rjust(w_step) + "  " + "event".ljust(w_event)
+                 + "  changed", "bold")])
+    for step, event, changed, index in rows:
+        line: Line = [(PAD + "  " + step.rjust(w_step) + "  " + event.ljust(w_event) + "  "
+                       + changed, None)]
+        if t.loop is not None and index == t.loop:
+            line.append(("   ← loop starts here ↺", "cyan"))
+        if t.failed_at is not None and index == t.failed_at and t.formula:
+            line.append(("   ← fails here", "red"))
+        out.append(line)
+    if t.loop is not None:
+        out.append([(f"{PAD}  then back to step {t.loop} forever", "cyan")])
+    if t.formula:
+        where = f" at step {t.failed_at}" if t.failed_at is not None else ""
+        verb = "is true" if r.verdict is Verdict.SATISFIED else "is false"
+        out.append([(f"{PAD}`{t.formula}` {verb}{where}", "red" if verb == "is false" else None)])
     return out
 
 
@@ -103,9 +251,11 @@ def _emit(lines: list[Line], color: bool) -> str:
     return buf.getvalue()
 
 
-def render_text(report: Report, color: bool = False, quiet: bool = False) -> str:
-    """The report body (stdout): per check a line; details for the failures."""
-    return _emit(report_lines(report, quiet), color)
+def render_text(report: Report, color: bool = False, quiet: bool = False,
+                engine: str = "auto") -> str:
+    """The report body (stdout): per check a line; details for the failures. ``engine`` is
+    the engine of this run, named in the replay command of a failing machine check."""
+    return _emit(report_lines(report, quiet, engine), color)
 
 
 def render_summary(report: Report, color: bool = False) -> str:
