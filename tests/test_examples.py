@@ -60,3 +60,21 @@ def test_documented_breaks(file, find, replace, check, cex, detail):
     for k, v in cex.items():
         assert r.counterexample[k] == v
     assert r.blame[-1].detail == detail
+
+
+def test_sensor_gateway_unguarded_wake_overloads_the_gateway():
+    """The machine break in examples/README.md: the shortest run has 7 containers, 9 steps,
+    and ends with the suspended container woken into a full gateway."""
+    path = EXAMPLES[0].parent / "sensor_gateway.iot"
+    text = path.read_text(encoding="utf-8")
+    find = "s.boot, s.wake, s.restart when"
+    assert find in text
+    spec = formalc.loads(text.replace(find, "s.boot, s.restart when", 1))
+    r = formalc.check(spec, select=["cpu_within_capacity"]).results[0]
+    assert r.verdict is formalc.Verdict.VIOLATED
+    steps = r.trace.steps
+    assert len(steps) == 10 and r.trace.failed_at == 9
+    assert steps[0].state["N"] == 7
+    assert [s.event for s in steps[1:]].count("boot") == 7
+    assert steps[-1].event == "wake" and steps[-1].changed == (steps[-1].instance,)
+    assert r.trace.formula == "SamplingCpu × count(s, Sampling) ≤ GatewayCpu"

@@ -202,9 +202,10 @@ class Encoder(SetEncoding, BinderEncoding):
             result = decl(*args) if f.domain else self._ConstRef(m.ConstRef(e.name, f.codomain), env)
             text = f"{e.name}({', '.join(label(a, env) for a in e.args)})" if f.domain else e.name
             if result.get_id() not in self.labels:
-                self.labels[result.get_id()] = (text, f.codomain)
                 self._keep.append(result)
                 self.side.extend(self.ranges(result, f.codomain))
+                if not f.table:
+                    self.labels[result.get_id()] = (text, f.codomain)
         for key, value in reversed(f.table):
             cond = self.and_([self.eq(a, self._key_term(k, t))
                               for a, k, t in zip(args, key, f.domain)])
@@ -212,6 +213,11 @@ class Encoder(SetEncoding, BinderEncoding):
             result = v if result is None else self.ite(cond, v, result)
         if result is None:  # an empty total table: impossible, kept for safety
             raise Unsupported(f"function {e.name} has no values")
+        if not total and f.table and result.get_id() not in self.labels and not self.is_ground(result):
+            # a partial table applied to unknown arguments: the witness shows the value of the
+            # application itself (a table row where one applies), not of the fallback
+            self.labels[result.get_id()] = (text, f.codomain)
+            self._keep.append(result)
         return result
 
     def _lookup(self, f: m.Function) -> dict:
