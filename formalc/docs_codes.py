@@ -28,4 +28,40 @@ named subset).""",
 `n.memory ≥ 512`. Write `512MiB`. Bare numbers are accepted for CPU (cores) and for 0.""",
     "FC401": """A check uses a construct the Z3 back end cannot encode faithfully, e.g. the size
 of a set over an infinite type that is a field value. The verdict is unknown, never a pass.""",
+    "FC501": """A machine names something it does not have: a δ row whose state or event is not a
+member of the enumerations in δ's signature (`δ(Created, strat) = Running`), an `initial`,
+`final`, `internal` or `fair` name that is not one of its states or events, a `do` item that is
+neither a named effect of the machine nor an action (a member of an enumeration such as
+`Actions`), or, in a composition, a rule or `fair` entry `c.e` whose component or event does not
+exist, or `count(c, S)` with `c` not a component. The hint suggests the closest names.""",
+    "FC502": """Two rows of δ give one state and event two different targets, and neither row has a
+guard: δ would not be a function. Keep one row, or guard both with conditions that exclude each
+other: `δ(Stopped, start) = Running when restarts < 3` and
+`δ(Stopped, start) = Deleted when restarts ≥ 3`. (Overlapping guards are allowed; the
+structural property `deterministic` checks them.)""",
+    "FC503": """A machine is incomplete or malformed. A basic machine needs δ's signature
+`δ: States × Events → States` (two enumerations, the first one also the result) and exactly one
+`initial` state. A machine is either basic (δ and its rows) or a composition (components
+`c[1..N]: M`, rules, shared variables), never both; components are basic machines; a composition
+has no `initial`, `final` or `internal` of its own (its instances have them).""",
+    "FC504": """`always`, `eventually`, `next`, `until` and `~>` speak of runs, so they stand only in a
+machine property `check name: M ⊨ φ`. A guard (`when …`), an update (`x := …`), an instance
+bound, a definition, an assumption and a check without `⊨` need a predicate about one state.""",
+    "FC505": """The number of instances of a component, `c[lo..hi]: M`, must be a literal, a named value
+(`K := 6`) or a parameter of the machine with bounds (`param N ∈ 1..200`, then `c[1..N]`). An
+uninterpreted constant (`K: Int`) could be any integer, so formalc cannot bound the system.""",
+    "FC506": """Only the machine's variables (`var x: T = …`) can be assigned, each at most once per step.
+A parameter is rigid (the same value in every state of a run), `state` is set by the row's
+target, and an undeclared name needs a `var`. Assigning a variable twice in one step (twice
+in a `do` list, once directly and once through a named effect, or by two rules on the same
+component event) is ambiguous and rejected.""",
+    "FC507": """`M ⊨ φ` (ASCII `M models φ`) is a check's whole formula: `check live: M ⊨ φ`, with `M` a
+machine declared with `machine M { … }`. It cannot be combined with other formulas
+(`(M ⊨ φ) ∧ ψ`: write two checks), used in a definition or assumption, or have something other
+than a machine's name on its left.""",
+    "FC508": """formalc verifies a composition of N instances by counting how many instances are in each
+state instead of tracking each one, so properties speak of `count(c, S)`, not of single
+instances. This requires components without variables or parameters. Move the
+variables to the composition as shared `var`s, updated by rules such as
+`c.start when count(c, Running) < K do mem := mem + 64MiB`.""",
 }

@@ -340,13 +340,16 @@ def test_fmt_of_bad_text_raises_spec_error(text, code, line):
 # --------------------------------------------------------------------------- random trees
 RESERVED = {"import", "check", "assume", "sat", "valid", "iff", "implies", "or", "and", "not",
             "in", "notin", "subset", "union", "inter", "forall", "exists", "sum", "set",
-            "true", "false", "if", "then", "else", "delta"}
+            "true", "false", "if", "then", "else", "delta",
+            "machine", "initial", "final", "internal", "fair", "var", "param", "effect", "when",
+            "do", "always", "eventually", "next", "within", "until", "models", "leadsto"}
 # `delta` is normalised to `δ` by the parser (so a tree holding "delta" cannot come back).
 
 # Names that start with a keyword test the lexer's word boundaries.
 TRICKY = ["sets", "input", "iffy", "notes", "orders", "android", "forall2", "summary", "thence",
           "elsewhere", "truth", "falsey", "checks", "imports", "_", "δ", "α_1", "Created", "x",
-          "y", "S", "cpu", "T0", "ms", "s", "MiB"]
+          "y", "S", "cpu", "T0", "ms", "s", "MiB", "machines", "finally", "variable", "done",
+          "whenever", "nextstate", "untilx", "fairness", "state", "count"]
 
 names = st.one_of(
     st.sampled_from(TRICKY),
@@ -411,6 +414,10 @@ def _extend(children):
         st.builds(ast.Sum, items, children),
         st.builds(ast.Ite, children, children, children),
         st.builds(ast.SetOf, children),
+        st.builds(ast.Temporal, st.sampled_from(["always", "eventually", "next"]),
+                  st.tuples(children), st.one_of(st.none(), st.integers(0, 1000))),
+        st.builds(ast.Temporal, st.sampled_from(["until", "~>"]), st.tuples(children, children)),
+        st.builds(ast.Models, children, children),
     )
 
 
@@ -426,6 +433,28 @@ params = st.lists(st.one_of(
     st.builds(ast.Arg, names, st.one_of(name_exprs, st.builds(ast.SetOf, name_exprs))),
     st.builds(ast.Arg, st.none(), name_exprs)), max_size=3).map(tuple)
 opt_names = st.one_of(st.none(), names)
+
+evrefs = st.builds(ast.EvRef, st.none(), names)
+comp_evrefs = st.builds(ast.EvRef, names, names)
+do_items = st.lists(st.one_of(st.builds(ast.Assign, names, exprs), st.builds(ast.ActionRef, names)),
+                    min_size=1, max_size=3).map(tuple)
+opt_exprs = st.one_of(st.none(), exprs)
+machine_items = st.one_of(
+    st.builds(ast.MSig, names, st.lists(types, min_size=1, max_size=3).map(tuple), types),
+    st.builds(ast.MStates, st.sampled_from(["initial"]), st.tuples(evrefs)),
+    st.builds(ast.MStates, st.sampled_from(["final", "internal"]),
+              st.lists(evrefs, min_size=1, max_size=3).map(tuple)),
+    st.builds(ast.MStates, st.just("fair"),
+              st.lists(st.one_of(evrefs, comp_evrefs), min_size=1, max_size=3).map(tuple)),
+    st.builds(ast.MVar, names, types, opt_exprs),
+    st.builds(ast.MParam, names, exprs, exprs),
+    st.builds(ast.MEffect, names, do_items),
+    st.builds(ast.MRow, names, name_exprs, name_exprs, name_exprs, opt_exprs,
+              st.one_of(st.just(()), do_items)),
+    st.builds(ast.MComponent, names, exprs, exprs, name_exprs),
+    st.builds(ast.MSync, st.lists(comp_evrefs, min_size=1, max_size=3).map(tuple), opt_exprs,
+              st.one_of(st.just(()), do_items)),
+)
 
 module_items = st.one_of(
     st.builds(ast.Import, st.from_regex(r"[a-z]{1,5}(\.[a-z]{1,5}){0,2}", fullmatch=True)
@@ -451,6 +480,7 @@ module_items = st.one_of(
               .map(tuple), exprs, annotations),
     st.builds(ast.CheckStmt, st.sampled_from(["valid", "sat"]), opt_names, exprs, annotations),
     st.builds(ast.AssumeStmt, opt_names, exprs, annotations),
+    st.builds(ast.MachineDecl, names, st.lists(machine_items, max_size=5).map(tuple), annotations),
 )
 modules = st.builds(lambda items: ast.Module("gen.iot", tuple(items)),
                     st.lists(module_items, max_size=6))
@@ -474,7 +504,7 @@ ASCII = {
     "⇔": ["<=>", "iff"], "∀": ["forall"], "∃": ["exists"], "Σ": ["sum", "∑"],
     "•": ["::", "·"], "∈": ["in"], "∉": ["notin"], "⊆": ["subset"], "∪": ["union"],
     "∩": ["inter"], "×": ["*"], "≤": ["<="], "≥": [">="], "≠": ["!="], "→": ["->"],
-    ":=": ["≔", "≜"],
+    ":=": ["≔", "≜"], "⊨": ["models"],
 }
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|:=|[' + "".join(k for k in ASCII if len(k) == 1) + "]")
 
@@ -543,3 +573,111 @@ def test_long_items_are_wrapped_at_connectives():
         "  n.memory ≠ 1GiB ∧",
         "  n.cpu ≠ 7",
     ]
+
+
+# --------------------------------------------------------------------------- machines
+MACHINES = """// machines
+States = {Created, Running, Paused, Stopped, Deleted}
+Events = {start, pause, resume, stop, kill, remove, exit}
+Actions = {SpawnInit, FreezeCgroup}
+@def 3.1
+machine Lifecycle {   // the lifecycle
+  // its signature
+  δ: States * Events -> States
+  initial Created final Deleted, Stopped   // two items on one line
+  internal exit
+  fair exit
+
+  var restarts: Int = 0
+  param N in 1..200
+  effect spawn: restarts := restarts + 1, SpawnInit     // named effect
+  δ(Created, start) = Running do SpawnInit
+  δ(Stopped, start) = Running when restarts < 3 /* inside */ and N > 2 do spawn
+  // before the brace
+} // after the brace
+machine Empty {}
+K := 6
+machine Node { param N ∈ 1..12  c[1..N]: Lifecycle
+  var mem: Bytes = 0MiB
+  c.start, c.resume when count(c, Running) < K do mem := mem + 64MiB
+  fair c.exit, c.start }
+check inv: Node models always count(c, Running) ≤ K
+check del: Lifecycle ⊨ □ (state = Deleted ⇒ ○ state = Deleted)
+check live: Lifecycle ⊨ state = Running leadsto state = Stopped
+check u: Lifecycle ⊨ (a until b until c) ~> eventually within 5 ¬always within 3 (p ∧ q)
+check v: Lifecycle ⊨ ((∀ x ∈ S • p(x)) until q) ~> (a ~> b) ∨ (a until b) until c
+"""
+
+MACHINES_FORMATTED = """// machines
+States = {Created, Running, Paused, Stopped, Deleted}
+Events = {start, pause, resume, stop, kill, remove, exit}
+Actions = {SpawnInit, FreezeCgroup}
+
+@def 3.1
+machine Lifecycle { // the lifecycle
+  // its signature
+  δ: States × Events → States
+  initial Created
+  final Deleted, Stopped // two items on one line
+  internal exit
+  fair exit
+
+  var restarts: Int = 0
+  param N ∈ 1..200
+  effect spawn: restarts := restarts + 1, SpawnInit // named effect
+  δ(Created, start) = Running do SpawnInit
+  /* inside */
+  δ(Stopped, start) = Running when restarts < 3 ∧ N > 2 do spawn
+  // before the brace
+} // after the brace
+
+machine Empty {}
+
+K := 6
+
+machine Node {
+  param N ∈ 1..12
+  c[1..N]: Lifecycle
+  var mem: Bytes = 0MiB
+  c.start, c.resume when count(c, Running) < K do mem := mem + 64MiB
+  fair c.exit, c.start
+}
+
+check inv: Node ⊨ always count(c, Running) ≤ K
+check del: Lifecycle ⊨ always (state = Deleted ⇒ next state = Deleted)
+check live: Lifecycle ⊨ state = Running ~> state = Stopped
+check u: Lifecycle ⊨ a until b until c ~> eventually within 5 ¬always within 3 (p ∧ q)
+check v: Lifecycle ⊨ (∀ x ∈ S • p(x)) until q ~> (a ~> b) ∨ (a until b) until c
+"""
+
+
+def test_machines_print_canonically_with_their_comments():
+    out = format_text(MACHINES, "m.iot")
+    assert out == MACHINES_FORMATTED
+    assert format_text(out, "m.iot") == out
+    assert _module(out) == _module(MACHINES)
+    assert format_module(_module(MACHINES)) == format_text(
+        "\n".join(line.split(" //")[0] for line in out.splitlines()
+                  if line.strip() and not line.lstrip().startswith(("//", "/*"))) + "\n")
+
+
+@pytest.mark.parametrize("width", [100, 12])
+def test_machines_round_trip_at_any_width(width, monkeypatch):
+    from formalc.syntax import printer
+    monkeypatch.setattr(printer, "WIDTH", width)
+    original = _module(MACHINES)
+    text = printer.format_module(original)
+    assert _module(text) == original
+    assert printer.format_module(_module(text)) == text
+    assert format_text(text, "m.iot") == text
+    inside = [line for line in text.splitlines() if line.startswith("  ")]
+    assert inside and all(not line[2].isspace() or line.startswith("    ") for line in inside)
+    if width == 12:
+        assert "  δ(Stopped, start) = Running\n    when restarts < 3 ∧\n         N > 2\n    do spawn\n" in text
+    else:
+        assert "  c.start, c.resume when count(c, Running) < K do mem := mem + 64MiB\n" in text
+
+
+def test_machine_value_signature_round_trips():
+    text = "machine M {\n  δ: States\n}\n"
+    assert format_text(text) == text

@@ -32,6 +32,12 @@ class CallMixin:
             return self._count(e, scope, chk)
         if name in BUILTIN_FUNCS:
             return self._builtin(name, e)
+        if name == "count" and name not in self.entries:
+            self.error("FC501", "`count(c, S)` counts the instances of a composition's component "
+                       "`c` in state `S`; there are no components here", e.span,
+                       hint="use it in a composition's rules and properties: "
+                            "`check cap: Node ⊨ always count(c, Running) ≤ K`")
+            return None
         entry = self.entries.get(name)
         if entry is None:
             if name in scope.vars:

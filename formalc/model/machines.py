@@ -81,6 +81,12 @@ class MachineBuilder:
         if isinstance(e.prop, ast.Name) and e.prop.name in m.STRUCTURAL \
                 and e.prop.name not in scope.vars:
             return m.Models(mach.name, m.Structural(e.prop.name, span=e.prop.span), span=e.span)
+        if isinstance(e.prop, ast.Name) and e.prop.name not in scope.vars \
+                and self.b.lookup_kind(e.prop.name) is None:
+            self.error("FC201", f"unknown name `{e.prop.name}`", e.prop.span,
+                       hint=suggest(e.prop.name, list(m.STRUCTURAL) + list(scope.vars)) or
+                       "a structural property is one of " + ", ".join(m.STRUCTURAL))
+            return None
         prop = self.b.checker.check_bool(e.prop, scope, "a machine property")
         if prop is None:
             return None
@@ -205,7 +211,12 @@ class _One:
             return None
         S, E = types[0], types[1]
         initial = self._names("initial", S.members, "a state")
-        if len(self._of(ast.MStates, "initial")) != 1 or len(initial) != 1:
+        groups = self._of(ast.MStates, "initial")
+        if len(groups) > 1:
+            self.error("FC503", f"machine `{d.name}` has two initial states", groups[1].span,
+                       notes=[("first here", groups[0].span)], hint="keep one `initial`")
+            return None
+        if len(groups) != 1 or len(initial) != 1:
             if not any(x.code == "FC501" for x in self.b.diags[-1:]):
                 self.error("FC503", f"machine `{d.name}` needs exactly one initial state",
                            d.span, hint=f"write `initial {S.members[0]}`")
@@ -295,9 +306,12 @@ class _One:
                         it.name not in assignable and it.name in scope.vars and it.name != STATE
                         else "the control state: δ's row sets it" if it.name == STATE
                         else "not a variable of the machine")
-                self.error("FC506", f"cannot assign `{it.name}`: it is {what}", it.span,
-                           hint=suggest(it.name, list(assignable)) or
-                           f"declare it: `var {it.name}: T = …`")
+                hint = (suggest(it.name, list(assignable)) or f"declare it: `var {it.name}: T = …`"
+                        if what == "not a variable of the machine" else
+                        "a `param` keeps its value for the whole run; for a value that changes, "
+                        "declare a `var`" if what.startswith("a parameter") else
+                        "the row's target (`= State`) is the next state")
+                self.error("FC506", f"cannot assign `{it.name}`: it is {what}", it.span, hint=hint)
                 return None
             if it.name in spans:
                 self.error("FC506", f"`{it.name}` is assigned twice in one step", it.span,

@@ -102,6 +102,12 @@ class Chain:
         node = self.models()
         if self.i != len(self.s):  # only a second comparison can be left over
             kind, op, tok = self.s[self.i]
+            if op in _MODELS:
+                raise ChainError("FC101", f"unexpected `{op}`: a check states one `M ⊨ φ`", tok,
+                                 "the right side of `⊨` is a property, not a machine")
+            if op in _LEADSTO:
+                raise ChainError("FC101", f"unexpected `{op}`: `~>` does not chain", tok,
+                                 "parenthesise one side: `(p ~> q) ~> r` or `p ~> (q ~> r)`")
             raise ChainError("FC101", f"unexpected `{op}`: comparisons do not chain", tok,
                              "write `a < b ∧ b < c`, or parenthesise one side")
         return node

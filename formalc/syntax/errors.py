@@ -38,7 +38,9 @@ def _expected_text(parser: Lark, expected) -> str:
 
 _RESERVED = {"import", "check", "assume", "sat", "valid", "iff", "implies", "or", "and", "not",
              "in", "notin", "subset", "union", "inter", "forall", "exists", "sum", "set",
-             "true", "false", "if", "then", "else"}
+             "true", "false", "if", "then", "else",
+             "machine", "initial", "final", "internal", "fair", "var", "param", "effect", "when",
+             "do", "always", "eventually", "next", "within", "until", "models", "leadsto"}
 
 
 def _previous(text: str, pos: int) -> str | None:

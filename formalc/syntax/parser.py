@@ -147,6 +147,9 @@ class _Builder(Transformer):
 
     def p_temporal(self, c):
         kw, _within, bound = (list(c) + [None, None])[:3]
+        if bound is not None and not str(bound).isdigit():
+            raise ChainError("FC106", f"`within` takes a whole number of steps, not `{bound}`",
+                             bound, f"e.g. `{kw} within 5 …`")
         return Prefix(canon(str(kw)), kw, int(str(bound)) if bound is not None else None)
 
     def unit(self, c):
@@ -308,7 +311,7 @@ class _Builder(Transformer):
         name, sig = c
         if sig[0] == "func":
             return ast.MSig(str(name), sig[1], sig[2], span=self._span(name, sig[2]))
-        return ast.MSig(str(name), (), None, span=self._span(name, sig[1]))
+        return ast.MSig(str(name), (sig[1],), None, span=self._span(name, sig[1]))
 
     def _names(self, kind, c):
         refs = tuple(x if isinstance(x, ast.EvRef) else ast.EvRef(None, str(x), span=self._tok_span(x))

@@ -33,14 +33,17 @@ from . import ast
 __all__ = ["format_module", "format_text", "format_expr"]
 
 # ---------------------------------------------------------------------------- precedence
-# Binding strength, loosest first. Quantifiers, sums and if-then-else are atoms on their left
-# but extend as far right as they can (see _absorbs).
-TOP, IFF, IMP, OR, AND, NOT, CMP, ADD, MUL, NEG, POSTFIX, ATOM = range(12)
+# Binding strength, loosest first (formalc/syntax/chain.py): `M ⊨ φ` (TOP), `~>`, `until`
+# (right-associative), then the Boolean levels; `always`, `eventually`, `next` are prefix
+# operators at the level of ¬. Quantifiers, sums and if-then-else are atoms on their left but
+# extend to the right over everything down to ⇔ (see _absorbs).
+TOP, LEADSTO, UNTIL, IFF, IMP, OR, AND, NOT, CMP, ADD, MUL, NEG, POSTFIX, ATOM = range(14)
 #: A "follow" marker: the expression is followed by a separator (`,` `•` `|`) that nothing
 #: could absorb, but where an open-ended quantifier is parenthesised for the reader's sake.
 DELIM = -1
 
 _NARY_LEVEL = {"⇔": IFF, "∨": OR, "∧": AND}
+_TEMPORAL_LEVEL = {"until": UNTIL, "~>": LEADSTO}  # always, eventually, next: NOT
 _ADD_OPS = {"+", "-", "∪", "\\"}
 _MUL_OPS = {"×", "/", "∩"}
 _NUMBER = re.compile(r"\d+(\.\d+)?")
@@ -61,6 +64,10 @@ def _prec(e) -> int:
         return POSTFIX
     if isinstance(e, (ast.Number, ast.Quantity)) and e.value < 0:
         return NEG  # not produced by the parser; printed as `-3`
+    if isinstance(e, ast.Temporal):
+        return _TEMPORAL_LEVEL.get(e.op, NOT)
+    if isinstance(e, ast.Models):
+        return TOP
     return ATOM
 
 
@@ -171,15 +178,29 @@ def _bare(e, follow: int | None) -> str:
             inner = f" {inner} "  # `||` would lex as the ASCII `or`
         return "|" + inner + "|"
     if isinstance(e, ast.Quant):
-        return f"{e.kind} {_items(e.items)} • {_x(e.body, TOP, follow)}"
+        return f"{e.kind} {_items(e.items)} • {_x(e.body, IFF, follow)}"
     if isinstance(e, ast.Sum):
         return f"Σ {_items(e.items)} • {_x(e.body, ADD, follow)}"
     if isinstance(e, ast.Ite):
         return (f"if {_x(e.cond, TOP, None)} then {_x(e.then, TOP, None)} "
-                f"else {_x(e.orelse, TOP, follow)}")
+                f"else {_x(e.orelse, IFF, follow)}")
     if isinstance(e, ast.SetOf):
         return "set " + _x(e.elem, POSTFIX, follow)
+    if isinstance(e, ast.Temporal):
+        if e.op in _TEMPORAL_LEVEL:  # until (right-associative), ~> (non-associative)
+            level = _TEMPORAL_LEVEL[e.op]
+            left, right = e.operands
+            need = IFF if e.op == "until" else UNTIL
+            return f"{_x(left, need, level)} {e.op} {_x(right, UNTIL, follow)}"
+        return _temporal_head(e) + _x(e.operands[0], NOT, follow)
+    if isinstance(e, ast.Models):
+        return f"{_x(e.machine, LEADSTO, TOP)} ⊨ {_x(e.prop, LEADSTO, follow)}"
     raise TypeError(f"not an expression node: {e!r}")
+
+
+def _temporal_head(e: ast.Temporal) -> str:
+    """`always `, `eventually within 5 `: a prefix temporal operator before its operand."""
+    return e.op + (f" within {e.bound} " if e.bound is not None else " ")
 
 
 def _join(operands, ops, need: int, level: int, follow: int | None) -> str:
@@ -250,7 +271,18 @@ def _wrap(e, indent: str, need: int = TOP, follow: int | None = None) -> str:
                 + _wrap(e.right, indent, IMP, follow))
     if isinstance(e, ast.Quant):
         inner = indent + INDENT
-        return f"{e.kind} {_items(e.items)} •\n{inner}" + _wrap(e.body, inner, TOP, follow)
+        return f"{e.kind} {_items(e.items)} •\n{inner}" + _wrap(e.body, inner, IFF, follow)
+    if isinstance(e, ast.Models):
+        return (_wrap(e.machine, indent, LEADSTO, TOP) + " ⊨\n" + indent
+                + _wrap(e.prop, indent, LEADSTO, follow))
+    if isinstance(e, ast.Temporal) and e.op in _TEMPORAL_LEVEL:
+        left, right = e.operands
+        need = IFF if e.op == "until" else UNTIL
+        return (_wrap(left, indent, need, _TEMPORAL_LEVEL[e.op]) + f" {e.op}\n" + indent
+                + _wrap(right, indent, UNTIL, follow))
+    if isinstance(e, ast.Temporal):
+        head = _temporal_head(e)
+        return head + _wrap(e.operands[0], indent + " " * len(head), NOT, follow)
     if isinstance(e, ast.Call) and len(e.args) > 1:
         head = _x(e.func, POSTFIX, POSTFIX) + "("
         return head + _pack([_arg(a) for a in e.args], indent, len(indent) + len(head), ")")
@@ -285,7 +317,115 @@ def _formula(head: str, e) -> str:
     flat = f"{head} {format_expr(e)}"
     if len(flat) <= WIDTH:
         return flat
+    if isinstance(e, ast.Models):  # `check name: M ⊨` stays on the first line
+        return (f"{head} {_x(e.machine, LEADSTO, TOP)} ⊨\n{INDENT}"
+                + _wrap(e.prop, INDENT, LEADSTO, None))
     return f"{head}\n{INDENT}" + _wrap(e, INDENT)
+
+
+
+# ---------------------------------------------------------------------------- machines
+def _evref(r: ast.EvRef) -> str:
+    return r.event if r.component is None else f"{r.component}.{r.event}"
+
+
+def _do_item(it, follow: int | None) -> str:
+    if isinstance(it, ast.Assign):
+        return f"{it.name} := {_x(it.value, TOP, follow)}"
+    return it.name
+
+
+def _do_items(items) -> list[str]:
+    return [_do_item(it, None) for it in items]  # nothing after `,` could be absorbed
+
+
+def _range(lo, hi) -> str:
+    return f"{_x(lo, TOP, DELIM)}..{_x(hi, TOP, DELIM)}"
+
+
+def _clause(head: str, e, indent: str, follow: int | None) -> str:
+    """``head e`` (`when g`, `var x: T = e`) where the line starts at ``indent``: ``e`` is
+    broken as needed, its continuation lines aligned with its start."""
+    return f"{head} " + _wrap(e, indent + " " * (len(head) + 1), TOP, follow)
+
+
+def _rule(head: str, guard, effects, indent: str) -> str:
+    """A row or rule: ``head [when g] [do …]``; when it does not fit, `when` and `do` start
+    lines of their own, one step deeper."""
+    g_follow = None  # `do` ends a guard: nothing could be absorbed
+    parts = [head]
+    if guard is not None:
+        parts.append(f"when {_x(guard, TOP, g_follow)}")
+    if effects:
+        parts.append("do " + ", ".join(_do_items(effects)))
+    flat = " ".join(parts)
+    if len(indent) + len(flat) <= WIDTH:
+        return flat
+    inner = indent + INDENT
+    out = head
+    if guard is not None:
+        out += f"\n{inner}" + _clause("when", guard, inner, g_follow)
+    if effects:
+        out += f"\n{inner}do " + _pack(_do_items(effects), inner, len(inner) + 3, "")
+    return out
+
+
+def _mitem(it, indent: str) -> str:
+    """One item of a machine block (no indentation on its first line; continuation lines
+    start with ``indent`` plus nesting)."""
+    if isinstance(it, ast.MSig):
+        types = " × ".join(_type(t) for t in it.domain)
+        if it.codomain is None:
+            if len(it.domain) != 1:
+                raise ValueError(f"`{it.name}: …` lost its type: it cannot be printed")
+            return f"{it.name}: {types}"
+        return f"{it.name}: {types} → {_type(it.codomain)}"
+    if isinstance(it, ast.MStates):
+        head = it.kind + " "
+        return head + _pack([_evref(r) for r in it.names], indent, len(indent) + len(head), "")
+    if isinstance(it, ast.MVar):
+        head = f"var {it.name}: {_type(it.type)}"
+        return head if it.init is None else _clause(head + " =", it.init, indent, None)
+    if isinstance(it, ast.MParam):
+        return f"param {it.name} ∈ {_range(it.lo, it.hi)}"
+    if isinstance(it, ast.MEffect):
+        head = f"effect {it.name}: "
+        return head + _pack(_do_items(it.items), indent, len(indent) + len(head), "")
+    if isinstance(it, ast.MRow):
+        head = f"{it.func}({it.src.name}, {it.event.name}) = {it.dst.name}"
+        return _rule(head, it.guard, it.effects, indent)
+    if isinstance(it, ast.MComponent):
+        return f"{it.name}[{_range(it.lo, it.hi)}]: {it.machine.name}"
+    if isinstance(it, ast.MSync):
+        return _rule(", ".join(_evref(r) for r in it.events), it.guard, it.effects, indent)
+    raise TypeError(f"not a machine item: {it!r}")
+
+
+def _machine(item: ast.MachineDecl, comments=None) -> str:
+    """A machine block: one item a line, indented one step. ``comments``, from format_text:
+    ``(header, leading, trailing, tail)`` — the comments that end the `{` line, those before
+    each item (with BLANKs), those that end each item's last line, and those before `}`."""
+    header, leading, trailing, tail = comments or ((), None, None, ())
+    head = f"machine {item.name} {{"
+    if not item.items and not header and not tail:
+        return head + "}"
+    lines = [" ".join([head, *header])]
+
+    def put(xs, first: bool) -> None:
+        xs = list(xs)
+        while first and xs and xs[0] is BLANK:
+            xs.pop(0)
+        lines.extend("" if x is BLANK else INDENT + x for x in xs)
+
+    for k, it in enumerate(item.items):
+        put(leading[k] if leading else (), k == 0)
+        text = INDENT + _mitem(it, INDENT)
+        if trailing and trailing[k]:
+            text += " " + " ".join(trailing[k])
+        lines.append(text)
+    put(tail, not item.items)
+    lines.append("}")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------- items
@@ -297,7 +437,7 @@ def _annotation(a: ast.Annotation) -> str:
     return f'@{a.key} "{a.value}"'  # the parser keeps the string's text as written
 
 
-def _item_body(item) -> str:
+def _item_body(item, comments=None) -> str:
     if isinstance(item, ast.Import):
         return f'import "{item.target}"' if item.is_path else f"import {item.target}"
     if isinstance(item, ast.EnumDecl):
@@ -331,13 +471,16 @@ def _item_body(item) -> str:
     if isinstance(item, ast.AssumeStmt):
         name = f" {item.name}:" if item.name is not None else ""
         return _formula(f"assume{name}", item.formula)
+    if isinstance(item, ast.MachineDecl):
+        return _machine(item, comments)
     raise TypeError(f"not a module item: {item!r}")
 
 
-def format_item(item) -> str:
-    """One item: its annotations, one a line, then the item itself (no final newline)."""
+def format_item(item, comments=None) -> str:
+    """One item: its annotations, one a line, then the item itself (no final newline);
+    ``comments``: those inside a machine block (see _machine)."""
     lines = [_annotation(a) for a in getattr(item, "annotations", ())]
-    lines.append(_item_body(item))
+    lines.append(_item_body(item, comments))
     return "\n".join(lines)
 
 
@@ -352,16 +495,19 @@ def _group(item) -> str:
         return "definition"
     if isinstance(item, ast.AssumeStmt):
         return "assume"
+    if isinstance(item, ast.MachineDecl):
+        return "machine"
     return "check"
 
 
 def _blank_before(prev, item) -> bool:
-    """The layout rule: a blank line where the kind of item changes, and before an annotated
-    item whose annotations differ from those of the item before it."""
+    """The layout rule: a blank line where the kind of item changes, around every machine
+    block, and before an annotated item whose annotations differ from those of the item
+    before it."""
     if prev is None:
         return False
     anns = getattr(item, "annotations", ())
-    return _group(prev) != _group(item) or (bool(anns) and anns != getattr(prev, "annotations", ()))
+    return _group(prev) != _group(item) or isinstance(item, ast.MachineDecl) or (bool(anns) and anns != getattr(prev, "annotations", ()))
 
 
 def format_module(module: ast.Module) -> str:
@@ -372,9 +518,10 @@ def format_module(module: ast.Module) -> str:
 BLANK = None  # a blank line in a list of comment lines
 
 
-def _layout(items, leading, trailing, tail) -> str:
+def _layout(items, leading, trailing, tail, inner=None) -> str:
     """``leading[i]``: the comments (and BLANKs) before item ``i``; ``trailing[i]``: the
-    comments that end its last line; ``tail``: those after the last item."""
+    comments that end its last line; ``tail``: those after the last item; ``inner[i]``: the
+    comments inside machine block ``i`` (see _machine)."""
     out: list[str] = []
     prev = None
     for i, item in enumerate(items):
@@ -385,7 +532,7 @@ def _layout(items, leading, trailing, tail) -> str:
             while before and before[0] is BLANK:
                 before.pop(0)
         out.extend("" if x is BLANK else x for x in before)
-        text = format_item(item)
+        text = format_item(item, inner.get(i) if inner else None)
         if trailing and trailing[i]:
             text += " " + " ".join(trailing[i])
         out.append(text)
@@ -430,7 +577,8 @@ def format_text(text: str, name: str = "<string>") -> str:
     parse. ``format_text(format_text(t)) == format_text(t)``.
 
     Besides the layout rule of :func:`format_module`, a blank line of the text between two
-    items (or comments) is kept, as one blank line.
+    items (or comments) is kept, as one blank line. Inside a machine block the same rules
+    place comments and blank lines among the block's items.
     """
     from .parser import parse
 
@@ -438,14 +586,47 @@ def format_text(text: str, name: str = "<string>") -> str:
     if any(d.is_error for d in diags):
         raise SpecError(diags, {name: text})
     items = module.items
-    spans = [(_start(it), it.span.end_pos) for it in items]
     comments = _comments(text) if "/" in text else []
-    leading: list[list] = [[] for _ in items]
-    inside: list[list] = [[] for _ in items]
-    trailing: list[list] = [[] for _ in items]
+    blocks = {j: _block(text, it, comments) for j, it in enumerate(items)
+              if isinstance(it, ast.MachineDecl)}
+    spans = [(_start(it), blocks[j][1] if j in blocks else it.span.end_pos)
+             for j, it in enumerate(items)]
+    leading, trailing, tail, _, inside = _place(text, spans, comments, 0, len(text), False)
+    inner: dict[int, tuple] = {}
+    for j, found in enumerate(inside):
+        if j in blocks:  # comments in the braces stay in the block, among its items
+            open_, close = blocks[j]
+            item = items[j]
+            mine = [c for c in found if c[0] > open_]
+            lead, trail, mtail, head, minside = _place(
+                text, [(it.span.start_pos, it.span.end_pos) for it in item.items], mine,
+                open_ + 1, close - 1, True)
+            for k, cs in enumerate(minside):
+                lead[k].extend(_text(text, c) for c in cs)
+            inner[j] = (head, lead, trail, mtail)
+            found = [c for c in found if c[0] < open_]
+        leading[j].extend(_text(text, c) for c in found)
+    return _layout(items, leading, trailing, tail, inner)
+
+
+def _text(text: str, comment) -> str:
+    return text[comment[0]:comment[1]].rstrip()
+
+
+def _place(text: str, spans, comments, anchor: int, stop: int, header: bool):
+    """Distributes ``comments`` among items at ``spans`` (``(start, end)`` in the text),
+    reading from ``anchor`` to ``stop``. Returns ``(leading, trailing, tail, head, inside)``:
+    a comment that ends the line where an item ends (or, with ``header``, the line where
+    reading starts: ``head``) stays on that line; every other comment goes before the item
+    that follows it (``leading``, with BLANK for a blank line of the text) or, after the last
+    item, into ``tail``; ``inside[j]`` lists the comments (as ``(start, end)``) within item j."""
+    n = len(spans)
+    leading: list[list] = [[] for _ in spans]
+    trailing: list[list] = [[] for _ in spans]
+    inside: list[list] = [[] for _ in spans]
     tail: list = []
-    k = -1  # the item before the gap being read
-    anchor = 0  # where the last thing printed (item or comment) ends in the text
+    head: list = []
+    prev = head if header else None  # where a comment on the current line would go
     ci = 0
 
     def gap_to(pos: int, dest: list) -> None:
@@ -454,31 +635,49 @@ def format_text(text: str, name: str = "<string>") -> str:
             dest.append(BLANK)
         anchor = pos
 
-    for j, (start, end) in enumerate(spans + [(len(text), len(text))]):
-        dest = leading[j] if j < len(items) else tail
-        # comments between item k (ending at `anchor`) and item j
+    for j, (start, end) in enumerate(spans + [(stop, stop)]):
+        dest = leading[j] if j < n else tail
         while ci < len(comments) and comments[ci][0] < start:
             cs, ce = comments[ci]
-            body = text[cs:ce].rstrip()
-            if k >= 0 and not dest and "\n" not in text[anchor:cs]:
-                trailing[k].append(body)  # on the line where item k ends
-                anchor = ce
+            if prev is not None and not dest and "\n" not in text[anchor:cs]:
+                prev.append(_text(text, comments[ci]))
             else:
                 gap_to(cs, dest)
-                dest.append(body)
-                anchor = ce
+                dest.append(_text(text, comments[ci]))
+            anchor = ce
             ci += 1
-        if j < len(items):
+        if j < n:
             gap_to(start, dest)
-            # comments inside item j go before it
             while ci < len(comments) and comments[ci][0] < end:
-                cs, ce = comments[ci]
-                inside[j].append(text[cs:ce].rstrip())
+                inside[j].append(comments[ci])
                 ci += 1
-            leading[j].extend(inside[j])
             anchor = end
-            k = j
-    return _layout(items, leading, trailing, tail)
+            prev = trailing[j]
+    return leading, trailing, tail, head, inside
+
+
+def _skip(text: str, pos: int, comments) -> int:
+    """The first position at or after ``pos`` that is neither whitespace nor in a comment."""
+    starts = {cs: ce for cs, ce in comments}
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+        elif pos in starts:
+            pos = starts[pos]
+        else:
+            break
+    return pos
+
+
+def _block(text: str, item: ast.MachineDecl, comments) -> tuple[int, int]:
+    """Where the braces of a machine block are: ``(position of {, position after })``. The
+    declaration's own span covers `machine Name` only (diagnostics point there)."""
+    open_ = _skip(text, item.span.end_pos, comments)
+    last = item.items[-1].span.end_pos if item.items else open_ + 1
+    close = _skip(text, last, comments)
+    if text[open_:open_ + 1] != "{" or text[close:close + 1] != "}":  # cannot happen
+        return item.span.end_pos, item.span.end_pos
+    return open_, close + 1
 
 
 def _start(item) -> int:
