@@ -188,7 +188,8 @@ def _enc_trace(t):
         return None
     return {"machine": t.machine, "loop": t.loop, "failed_at": t.failed_at, "formula": t.formula,
             "steps": [[s.index, s.event, s.instance, list(s.actions),
-                       [[k, _enc(v)] for k, v in s.state.items()], list(s.changed)]
+                       [[k, _enc(v)] for k, v in s.state.items()], list(s.changed),
+                       dict(s.texts)]
                       for s in t.steps]}
 
 
@@ -196,7 +197,8 @@ def _dec_trace(d):
     if d is None:
         return None
     steps = tuple(TraceStep(i, ev, inst, tuple(acts), {k: _dec(v) for k, v in state},
-                            tuple(changed)) for i, ev, inst, acts, state, changed in d["steps"])
+                            tuple(changed), dict(texts))
+                  for i, ev, inst, acts, state, changed, texts in d["steps"])
     return Trace(d["machine"], steps, d["loop"], d["failed_at"], d["formula"])
 
 

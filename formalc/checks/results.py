@@ -58,18 +58,20 @@ class TraceStep:
     """One state of a machine's run. ``event`` led to it (None for the initial state), made by
     ``instance`` (``c[3]`` in a composition, else None), executing ``actions``. ``state`` holds
     every variable's plain value, in declaration order; ``changed`` names those that differ
-    from the previous step."""
+    from the previous step; ``texts`` holds display texts where they differ from the plain
+    value (quantities with units)."""
     index: int
     event: str | None
     instance: str | None
     actions: tuple[str, ...]
     state: dict
     changed: tuple[str, ...] = ()
+    texts: dict = field(default_factory=dict)  # name -> how the spec writes the value (512MiB)
 
     def to_json(self) -> dict:
         return {"index": self.index, "event": self.event, "instance": self.instance,
                 "actions": list(self.actions), "state": _jsonable(self.state),
-                "changed": list(self.changed)}
+                "changed": list(self.changed), "texts": dict(self.texts)}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from fractions import Fraction
 import z3
 
 from ..model.types import (BOOL, INT, REAL, STRING, EnumT, QuantT, RecordT, SetT, SortT, Type,
-                           format_number, format_quantity)
+                           format_number, format_quantity, value_text)
 from .z3expr import Encoder, finite_members
 
 
@@ -44,22 +44,8 @@ def value(enc: Encoder, model: z3.ModelRef, term, t: Type):
 
 
 def text(val, t: Type) -> str:
-    """Display text for a decoded value."""
-    if isinstance(val, str) and t == STRING:
-        return '"' + val + '"'
-    if isinstance(val, bool):
-        return "true" if val else "false"
-    if isinstance(val, Fraction):
-        if isinstance(t, QuantT):
-            return format_quantity(val, t.dim)
-        return format_number(val)
-    if isinstance(t, QuantT) and isinstance(val, int):
-        return format_quantity(Fraction(val), t.dim)
-    if isinstance(val, dict) and isinstance(t, RecordT):
-        return t.name + "(" + ", ".join(f"{f}: {text(val[f], ft)}" for f, ft in t.fields) + ")"
-    if isinstance(val, list) and isinstance(t, SetT):
-        return "{" + ", ".join(text(x, t.elem) for x in val) + "}"  # type: ignore[arg-type]
-    return str(val)
+    """Display text for a decoded value (see :func:`formalc.model.types.value_text`)."""
+    return value_text(val, t)
 
 
 def flatten(name: str, val, t: Type) -> list[tuple[str, object, str, Type]]:

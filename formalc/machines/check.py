@@ -2,10 +2,11 @@
 
 Engines: ``explicit`` enumerates the reachable states (exact for every property, limited by
 the number of states); ``symbolic`` uses Z3 (k-induction and BMC for invariants and bounded
-properties, lasso search for counterexamples of other temporal properties); ``auto`` uses the
-symbolic engine first for invariants and bounded properties (its cost does not grow with the
-state space) and the explicit engine first for the rest, falling back to the other one when
-the first cannot decide.
+properties, lasso search for counterexamples of other temporal properties). ``auto`` decides
+invariants, bounded and structural-invariant properties with the explicit engine when the
+machine has at most 5,000 reachable states (exact, in milliseconds), else with the symbolic
+engine (whose cost does not grow with the state space), and falls back to the explicit engine
+with 50,000 states; liveness, `reachable` and `no_trap` go to the explicit engine first.
 """
 from __future__ import annotations
 

@@ -538,8 +538,7 @@ def _ltl(G: StateGraph, prop, kind: str, clock: _Clock) -> Outcome:
     verdict = Verdict.VIOLATED if kind == "valid" else Verdict.SATISFIED
     o = _outcome(G, verdict, steps, loop=loop)
     if kind == "valid":
-        o.formula = prop
-        o.reason = f"a run on which the property fails (it repeats from step {loop} forever)"
+        o.formula = prop  # the lasso itself says where it repeats from
     return o
 
 

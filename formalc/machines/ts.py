@@ -20,7 +20,7 @@ A composition of N instances of a machine is lowered by *counting*: one Int vari
 (component, state) holds how many instances are in that state. Instances are interchangeable,
 so this is exact for every property that the language can state about a composition (they
 speak of counts, never of one instance), and its size does not grow with N. Traces name
-instances again: :func:`instances` assigns each move to the lowest-numbered instance in the
+instances again: :func:`make_trace` assigns each move to the lowest-numbered instance in the
 source state, which is one of the concrete runs the counted run stands for.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ..diagnostics import Span
 from ..model import nodes as m
 from ..model.machines import STATE, count_var
-from ..model.types import BOOL, INT, Type
+from ..model.types import BOOL, INT, STRING, Type
 
 
 @dataclass(frozen=True)
@@ -228,13 +228,17 @@ def make_trace(ts: TransitionSystem, states: list[dict], taken: list, *, loop: i
     counts are replaced by one entry per instance, ``c[i]``.
     """
     from ..checks.results import Trace, TraceStep
+    from ..model.types import QuantT, RecordT, SetT, value_text
     views = _views(ts, states, taken)
+    shown = {v.name: v.type for v in ts.vars
+             if isinstance(v.type, (QuantT, RecordT, SetT)) or v.type == STRING}
     steps = []
     prev = None
     for i, (view, t, inst) in enumerate(views):
         changed = tuple(k for k, v in view.items() if prev is not None and prev.get(k) != v)
+        texts = {k: value_text(view[k], ty) for k, ty in shown.items() if k in view}
         steps.append(TraceStep(i, t.event if t is not None else None, inst,
-                               tuple(t.actions) if t is not None else (), view, changed))
+                               tuple(t.actions) if t is not None else (), view, changed, texts))
         prev = view
     return Trace(ts.machine.name, tuple(steps), loop, failed_at, formula)
 

@@ -208,3 +208,23 @@ def format_number(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     return f"{value.numerator}/{value.denominator}"
+
+
+def value_text(val, t: Type) -> str:
+    """How the spec would write the plain value ``val`` of type ``t`` (quantities in their
+    shortest exact unit, sets in braces, tuples with their type name)."""
+    if isinstance(val, str) and t == STRING:
+        return '"' + val + '"'
+    if isinstance(val, bool):
+        return "true" if val else "false"
+    if isinstance(val, Fraction):
+        if isinstance(t, QuantT):
+            return format_quantity(val, t.dim)
+        return format_number(val)
+    if isinstance(t, QuantT) and isinstance(val, int):
+        return format_quantity(Fraction(val), t.dim)
+    if isinstance(val, dict) and isinstance(t, RecordT):
+        return t.name + "(" + ", ".join(f"{f}: {value_text(val[f], ft)}" for f, ft in t.fields) + ")"
+    if isinstance(val, list) and isinstance(t, SetT):
+        return "{" + ", ".join(value_text(x, t.elem) for x in val) + "}"  # type: ignore[arg-type]
+    return str(val)

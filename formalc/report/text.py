@@ -140,7 +140,7 @@ def value_text(v) -> str:
 _INSTANCE = re.compile(r"^(.*)\[(\d+)\]$")
 
 
-def initial_text(state: dict) -> str:
+def initial_text(state: dict, texts: dict | None = None) -> str:
     """Step 0 compactly: instances in a row with the same value are grouped, `c[1..5] = Created`."""
     parts: list[str] = []
     run: list = []  # [base, first, last, value]
@@ -162,7 +162,7 @@ def initial_text(state: dict) -> str:
             run.extend([base, i, i, v])
             continue
         flush()
-        parts.append(f"{k} = {value_text(v)}")
+        parts.append(f"{k} = {(texts or {}).get(k) or value_text(v)}")
     flush()
     return ", ".join(parts)
 
@@ -185,15 +185,17 @@ def trace_lines(r: Result) -> list[Line]:
     out: list[Line] = [[(f"{PAD}{title} of {t.machine}:", "bold")]]
     rows = []
     prev = None
+    prev_texts: dict = {}
     for s in t.steps:
         if prev is None:
-            changed = initial_text(s.state)
+            changed = initial_text(s.state, s.texts)
         else:
             names = s.changed or tuple(k for k, v in s.state.items() if prev.get(k) != v)
-            changed = ", ".join(f"{k}: {value_text(prev.get(k))} → {value_text(s.state.get(k))}"
-                                for k in names) or "(nothing changed)"
+            changed = ", ".join(
+                f"{k}: {prev_texts.get(k) or value_text(prev.get(k))} → "
+                f"{s.texts.get(k) or value_text(s.state.get(k))}" for k in names) or "(nothing changed)"
         rows.append((str(s.index), event_text(s), changed, s.index))
-        prev = s.state
+        prev, prev_texts = s.state, s.texts
     w_step = max(4, *(len(a) for a, *_ in rows))
     w_event = max(5, *(len(b) for _, b, *_ in rows))
     out.append([(PAD + "  " + "step".rjust(w_step) + "  " + "event".ljust(w_event)
