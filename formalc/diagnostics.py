@@ -70,6 +70,7 @@ CODES: dict[str, str] = {
     "FC506": "an assignment to something that is not a variable of the machine, or twice in one step",
     "FC507": "`⊨` outside a check, or applied to something that is not a machine",
     "FC508": "a composition whose components cannot be counted (a component with variables)",
+    "FC509": "a structural machine property in a `check sat` (it is about every run)",
 }
 
 

@@ -382,3 +382,11 @@ def test_spans_of_machine_items():
     row = m.items[-1]
     assert (row.span.line, row.span.column, row.span.end_column) == (6, 3, 50)
     assert dataclasses.replace(row, guard=None, effects=()) != row
+
+
+def test_structural_property_in_check_sat_is_fc509():
+    text = ("States = {Created, Running}\nEvents = {start}\nmachine M {\n  δ: States × Events → States\n"
+            "  initial Created\n  δ(Created, start) = Running\n}\ncheck sat d: M ⊨ deterministic\n")
+    diags = [d for d in formalc.diagnose(text, "s.iot") if d.is_error]
+    assert [(d.code, d.span.line, d.span.column) for d in diags] == [("FC509", 8, 14)]
+    assert diags[0].hint == "write `check name: M ⊨ deterministic`"

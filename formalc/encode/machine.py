@@ -146,8 +146,8 @@ def _lasso(sys: Sys, prop, kind: str, clock: Clock, max_depth: int, prefix=None)
             r, _ = path.check(clock)
             if r == z3.unsat:
                 return Outcome(Verdict.VIOLATED, f"BMC (depth {n})", depth=n,
-                               reason=f"no run satisfies the property: no path of {n} steps "
-                                      f"keeps it")
+                               reason=f"no run satisfies the property: no path of {n} "
+                                      f"step{'s' if n != 1 else ''} keeps it true")
             if r == z3.unknown:
                 break
         options, evs = [], []

@@ -207,9 +207,14 @@ def _vacuity(session, ts, prop, deadline, engine) -> list[str]:
 def _result(spec, check, text, ts, o: Outcome, warnings, start) -> Result:
     trace = None
     formula_text = None
-    if o.formula is not None:
-        formula_text = o.formula if isinstance(o.formula, str) else (
-            source_text(spec.sources, getattr(o.formula, "span", None)) or None)
+    reason = o.reason
+    if isinstance(o.formula, str):
+        # a description of what went wrong (structural properties), not a sub-formula
+        if not reason or o.formula not in reason:
+            where = f"at step {o.failed_at}: " if o.failed_at is not None else ""
+            reason = (reason + "; " if reason else "") + where + o.formula
+    elif o.formula is not None:
+        formula_text = source_text(spec.sources, getattr(o.formula, "span", None)) or None
     if o.states:
         trace = make_trace(ts, o.states, o.taken or [None] * len(o.states), loop=o.loop,
                            failed_at=o.failed_at, formula=formula_text)
@@ -219,5 +224,5 @@ def _result(spec, check, text, ts, o: Outcome, warnings, start) -> Result:
     return Result(check=check.name, file=check.span.file if check.span else spec.file,
                   line=check.span.line if check.span else 0, kind=check.kind, formula=text,
                   verdict=o.verdict, time_ms=(time.perf_counter() - start) * 1000,
-                  reason=o.reason, definitions=check.annotations.defs, trace=trace,
+                  reason=reason, definitions=check.annotations.defs, trace=trace,
                   method=method, warnings=tuple(warnings), values=values)

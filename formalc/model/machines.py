@@ -80,6 +80,11 @@ class MachineBuilder:
         scope = machine_scope(self, mach, temporal=True)
         if isinstance(e.prop, ast.Name) and e.prop.name in m.STRUCTURAL \
                 and e.prop.name not in scope.vars:
+            if kind == "sat":
+                self.error("FC509", f"`{e.prop.name}` is a property of all of `{mach.name}`'s "
+                           "runs; `check sat` asks for one run", e.span,
+                           hint=f"write `check name: {mach.name} ⊨ {e.prop.name}`")
+                return None
             return m.Models(mach.name, m.Structural(e.prop.name, span=e.prop.span), span=e.span)
         if isinstance(e.prop, ast.Name) and e.prop.name not in scope.vars \
                 and self.b.lookup_kind(e.prop.name) is None:

@@ -97,7 +97,9 @@ def machine_details(r: Result, quiet: bool = False, engine: str = "auto") -> lis
     if failing or (r.verdict is Verdict.SATISFIED and r.trace is not None):
         out.append([(f"{PAD}{r.file}:{r.line}  {r.formula}", "dim")])
     if r.method and r.method != "none":
-        out.append([(f"{PAD}{_VERB[r.verdict]} {r.method}", "dim")])
+        verb = ("shown to have no witness by" if r.kind == "sat" and r.verdict is Verdict.VIOLATED
+                else _VERB[r.verdict])
+        out.append([(f"{PAD}{verb} {r.method}", "dim")])
     if r.verdict is Verdict.UNKNOWN:
         out.append([(f"{PAD}reason: {r.reason}", "yellow")])
     elif r.reason:
