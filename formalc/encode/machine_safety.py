@@ -40,9 +40,13 @@ def _invariant(sys: Sys, items, d: int, clock: Clock, max_depth: int) -> Outcome
         pk = enc.and_([fn(base.envs, k) for _, fn in items])
         r, model = base.check(clock, enc.not_(pk))
         if r == z3.sat:
-            states, taken = base.run(model, k + d + 1)
-            return Outcome(Verdict.VIOLATED, f"BMC (depth {k + d})", states, taken, None, k,
-                           _first_false(model, items, base.envs, k), depth=k + d)
+            failing = _first_false(model, items, base.envs, k)
+            # the run needs only the look-ahead of the item that fails, not the deepest one's
+            dd = horizon(failing) if type(failing).__module__ == m.__name__ else None
+            dd = d if dd is None else min(d, dd)
+            states, taken = base.run(model, k + dd + 1)
+            return Outcome(Verdict.VIOLATED, f"BMC (depth {k + dd})", states, taken, None, k,
+                           failing, depth=k + dd)
         if r == z3.unknown:
             why = base.last_unknown
             break

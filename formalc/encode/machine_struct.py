@@ -111,10 +111,19 @@ def _reachable(sys: Sys, clock: Clock, max_depth: int) -> Outcome:
         reason = f"unreachable {what}: " + ", ".join(unreachable)
         if open_:
             reason += "; undecided: " + ", ".join(open_)
-        k = max(int(x.split("=")[1].rstrip(")")) for x in ks)
-        return Outcome(Verdict.VIOLATED, f"k-induction (k={k})", reason=reason, paths=paths)
+        return Outcome(Verdict.VIOLATED, _methods(ks), reason=reason, paths=paths)
     if open_:
         return Outcome(Verdict.UNKNOWN, "BMC + k-induction", paths=paths,
                        reason=f"no path found to {', '.join(open_)} and their unreachability "
                               f"was not proved within {clock.seconds}")
     return Outcome(Verdict.PROVED, f"BMC (depth {depth})", paths=paths, depth=depth)
+
+
+def _methods(methods: list[str]) -> str:
+    """One method text for several unreachability proofs: the largest k of the k-induction
+    proofs, and Spacer when it proved some."""
+    import re
+    ks = [int(m.group(1)) for x in methods if (m := re.search(r"k-induction \(k=(\d+)\)", x))]
+    parts = [f"k-induction (k={max(ks)})"] if ks else []
+    parts += sorted({x for x in methods if not x.startswith("k-induction")})
+    return " and ".join(parts) or "k-induction"

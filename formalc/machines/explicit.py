@@ -406,11 +406,12 @@ def _safety(G: StateGraph, parts: list, clock: _Clock) -> Outcome:
                              if not _eval_path(G, body, p, 0)), None)
                 if path is None:
                     continue
+            failing = _failing(G, _conjuncts(body), path, 0) or body
+            path = path[:_depth(failing) + 1]  # only the look-ahead the failing part needs
             steps = G.path_to(i)
             at = len(steps) - 1
             for a, b in pairwise(path):
                 steps.append((b, _transition_between(G, a, b)))
-            failing = _failing(G, _conjuncts(body), path, 0) or body
             return _outcome(G, Verdict.VIOLATED, steps, failed_at=at, formula=failing)
     return _outcome(G, Verdict.PROVED)
 
