@@ -19,7 +19,7 @@ from __future__ import annotations
 import z3
 
 from ..checks.results import Verdict
-from ..machines.outcome import Outcome
+from ..machines.outcome import NotApplicable, Outcome
 from ..model import nodes as m
 from .machine_core import Clock, Path, Sys
 from .machine_ltl import Lasso, conjuncts, horizon, window
@@ -36,6 +36,8 @@ def check_symbolic(ts, prop, kind: str, timeout_ms: int, *, max_depth: int = 100
     try:
         sys = Sys(ts)
         if isinstance(prop, m.Structural):
+            if kind != "valid":  # the front end refuses it (FC509); never answer it as valid
+                raise NotApplicable(f"`{prop.name}` is about every run; `check sat` does not apply")
             o = _structural(sys, prop.name, clock, max_depth)
         else:
             o = _temporal(sys, prop, kind, clock, max_depth)
