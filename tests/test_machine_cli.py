@@ -18,44 +18,11 @@ from pathlib import Path
 import pytest
 
 from formalc.checks.results import Result, Trace, TraceStep, Verdict
+from machine_specs import ACTIONS, BASIC, LIFECYCLE, STATES  # tests/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SPEC = """\
-States = {Created, Running, Paused, Stopped, Deleted}
-Events = {start, pause, resume, stop, kill, remove, exit}
-Actions = {SpawnInit, FreezeCgroup}
-
-machine Lifecycle {
-  δ: States × Events → States
-  initial Created
-  final Deleted
-  internal exit
-  var restarts: Int = 0
-  effect spawn: restarts := restarts + 1, SpawnInit
-  δ(Created, start) = Running do SpawnInit
-  δ(Created, remove) = Deleted
-  δ(Running, pause) = Paused do FreezeCgroup
-  δ(Running, stop) = Stopped
-  δ(Running, exit) = Stopped
-  δ(Paused, resume) = Running
-  δ(Paused, kill) = Stopped
-  δ(Stopped, start) = Running when restarts < 3 do spawn
-  δ(Stopped, remove) = Deleted
-}
-
-machine Basic {
-  δ: States × Events → States
-  initial Created
-  final Deleted
-  δ(Created, start) = Running
-  δ(Created, remove) = Deleted
-  δ(Running, stop) = Stopped
-  δ(Running, pause) = Paused
-  δ(Paused, resume) = Running
-  δ(Stopped, remove) = Deleted
-}
-K := 6
+SPEC = STATES + ACTIONS + "\n" + LIFECYCLE + "\n" + BASIC + """K := 6
 machine Node {
   param N ∈ 1..12
   c[1..N]: Basic

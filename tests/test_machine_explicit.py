@@ -20,6 +20,7 @@ from formalc.machines.ltl import automaton
 from formalc.machines.outcome import NotApplicable, TooLarge
 from formalc.machines.ts import lower
 from formalc.model import nodes as m
+from machine_specs import BASIC as BASIC_MACHINE  # tests/ is on sys.path
 
 LIFE = """
 States = {Created, Running, Paused, Stopped, Deleted}
@@ -48,19 +49,7 @@ machine Lifecycle {
 }
 """
 
-BASIC = """
-machine Basic {
-  δ: States × Events → States
-  initial Created
-  final Deleted
-  δ(Created, start) = Running
-  δ(Created, remove) = Deleted
-  δ(Running, stop) = Stopped
-  δ(Running, pause) = Paused
-  δ(Paused, resume) = Running
-  δ(Stopped, remove) = Deleted
-}
-"""
+BASIC = "\n" + BASIC_MACHINE
 
 
 def machine(text, name=None, fair=""):

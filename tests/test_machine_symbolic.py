@@ -14,9 +14,7 @@ from formalc.machines.outcome import NotApplicable
 from formalc.machines.ts import lower
 from formalc.model import nodes as m
 
-STATES = """States = {Created, Running, Paused, Stopped, Deleted}
-Events = {start, pause, resume, stop, kill, remove, exit}
-"""
+from machine_specs import BASIC as BASIC_MACHINE, STATES  # tests/ is on sys.path
 
 LIFECYCLE = STATES + """
 machine Lifecycle {
@@ -37,19 +35,7 @@ machine Lifecycle {
 }
 """
 
-BASIC = STATES + """
-machine Basic {
-  δ: States × Events → States
-  initial Created
-  final Deleted
-  δ(Created, start) = Running
-  δ(Created, remove) = Deleted
-  δ(Running, stop) = Stopped
-  δ(Running, pause) = Paused
-  δ(Paused, resume) = Running
-  δ(Stopped, remove) = Deleted
-}
-"""
+BASIC = STATES + "\n" + BASIC_MACHINE
 
 
 def node(n: int, extra: str = "") -> str:
