@@ -345,15 +345,22 @@ class _One:
                 ok = False
         if not ok:
             return None
+        step = self._guarded(r, scope, assignable, effects)
+        if step is None:
+            return None
+        guard, (updates, actions) = step
+        return m.Row(r.src.name, r.event.name, r.dst.name, guard, updates, actions, span=r.span)
+
+    def _guarded(self, item, scope, assignable, effects):
+        """The guard (or None) and the `do` list (updates, actions) of a row or a rule;
+        None when either has an error."""
         guard = None
-        if r.guard is not None:
-            guard = self.b.checker.check_bool(r.guard, scope, "a guard")
+        if item.guard is not None:
+            guard = self.b.checker.check_bool(item.guard, scope, "a guard")
             if guard is None:
                 return None
-        done = self._do(r.effects, scope, assignable, effects)
-        if done is None:
-            return None
-        return m.Row(r.src.name, r.event.name, r.dst.name, guard, done[0], done[1], span=r.span)
+        done = self._do(item.effects, scope, assignable, effects)
+        return None if done is None else (guard, done)
 
     def _conflicts(self, rows):
         first: dict[tuple, m.Row] = {}
@@ -439,15 +446,11 @@ class _One:
                                hint=suggest(r.event, list(sub.event_type.members)))
                     return None
                 evs.append((r.component, r.event))
-            guard = None
-            if s.guard is not None:
-                guard = self.b.checker.check_bool(s.guard, scope, "a guard")
-                if guard is None:
-                    return None
-            done = self._do(s.effects, scope, assignable, effects)
-            if done is None:
+            step = self._guarded(s, scope, assignable, effects)
+            if step is None:
                 return None
-            sync = m.Sync(tuple(evs), guard, done[0], done[1], span=s.span)
+            guard, (updates, actions) = step
+            sync = m.Sync(tuple(evs), guard, updates, actions, span=s.span)
             for prev in syncs:
                 both = set(prev.events) & set(sync.events)
                 clash = {n for n, _ in prev.updates} & {n for n, _ in sync.updates}
