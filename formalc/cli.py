@@ -1,4 +1,4 @@
-"""The command line: ``formalc check``, ``formalc fmt``, ``formalc explain``, ``formalc graph``.
+"""The command line: ``formalc check``, ``fmt``, ``explain``, ``graph`` and ``audit``.
 
 Exit codes: 0 every check holds, 1 a check is violated, 2 the spec or the command is wrong,
 3 a check stayed unknown. The report goes to stdout, the summary and diagnostics to stderr.
@@ -70,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="highlight the states and transitions an ITF trace visits "
                         "(from formalc check --trace-out)")
     g.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
+
+    a = sub.add_parser("audit", help="evaluate a spec's policies on real configuration files "
+                       "(Kubernetes YAML, OCI config.json, seccomp profiles)")
+    a.add_argument("files", nargs="+", metavar="FILE", help="files or folders to audit")
+    a.add_argument("--against", metavar="SPEC",
+                   help="the spec whose predicates are the policies: a file or a bundled spec "
+                        "(pss, threats); default: pods against pss, OCI configs against threats")
+    a.add_argument("--policy", action="append", metavar="NAME",
+                   help="a predicate to evaluate (repeatable); default: the spec's top-level "
+                        "predicates over the artifact's type")
+    a.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    a.add_argument("--no-fixes", action="store_true", help="do not compute minimal fixes")
     return p
 
 
@@ -81,12 +93,33 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         return {"check": _check, "fmt": _fmt, "explain": _explain,
-                "graph": _graph}[args.command](args)
+                "graph": _graph, "audit": _audit}[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("formalc: interrupted\n")
         return 130
     except BrokenPipeError:
         return EXIT_ERROR
+
+
+def _audit(args) -> int:
+    from .audit.report import render_json, render_sarif, render_text
+    from .audit.run import audit_paths
+    from .diagnostics import SpecError, render
+    try:
+        report = audit_paths(args.files, args.against, args.policy, fixes=not args.no_fixes)
+    except SpecError as e:
+        for d in e.diagnostics:
+            sys.stderr.write(render(d, e.sources, color=False) + "\n")
+        return EXIT_ERROR
+    for d in report.diagnostics:
+        sys.stderr.write(render(d, report.sources, color=False) + "\n")
+    if args.format == "json":
+        sys.stdout.write(render_json(report))
+    elif args.format == "sarif":
+        sys.stdout.write(render_sarif(report, __version__))
+    else:
+        sys.stdout.write(render_text(report))
+    return report.exit_code
 
 
 def _color(args, stream) -> bool:

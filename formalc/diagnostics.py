@@ -23,7 +23,7 @@ from typing import Iterable, Mapping
 
 #: Every diagnostic code formalc emits, with its one-line meaning. Bands: FC0xx input and files,
 #: FC1xx syntax, FC2xx names and modules, FC3xx types and units, FC4xx checks and the solver,
-#: FC5xx state machines.
+#: FC5xx state machines, FC6xx imported artifacts (OCI configs, seccomp profiles, Kubernetes).
 CODES: dict[str, str] = {
     "FC001": "a file or folder named on the command line or in an import does not exist",
     "FC002": "a file is not valid UTF-8 text",
@@ -71,6 +71,15 @@ CODES: dict[str, str] = {
     "FC507": "`⊨` outside a check, or applied to something that is not a machine",
     "FC508": "a composition whose components cannot be counted (a component with variables)",
     "FC509": "a structural machine property in a `check sat` (it is about every run)",
+    "FC601": "an artifact is not valid JSON or YAML",
+    "FC602": "a field of an artifact has the wrong type",
+    "FC603": "an artifact has a field formalc does not know (a warning: it is not checked)",
+    "FC604": "a seccomp profile names a system call that does not exist",
+    "FC605": "a seccomp profile names an unknown architecture",
+    "FC606": "an unknown Linux capability",
+    "FC607": "an artifact lacks a required field",
+    "FC608": "a file is not an artifact formalc can import (unknown kind)",
+    "FC609": "an artifact field has a value outside its allowed set",
 }
 
 

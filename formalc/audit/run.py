@@ -1,0 +1,226 @@
+"""`formalc audit`: policies of a spec, evaluated on real configuration files.
+
+Each artifact (a Kubernetes workload, an OCI `config.json`, a seccomp profile) is imported
+(:mod:`formalc.artifacts`), turned into a value of the spec's record type (:mod:`.views`:
+``Pod`` for workloads, ``OciConfig`` for OCI configs), and every selected policy — a unary
+predicate over that type — is evaluated on it. A false policy is explained down to the
+fields that made it false (:mod:`.explain`), each mapped back to its file, line and column,
+and comes with its minimal fixes (:mod:`formalc.policy.mitigations`). A seccomp profile gets
+the seccomp analysis (conflicts, shadowed and redundant entries, reachable dangerous calls).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, Severity
+from ..model import nodes as m
+from ..model.types import BOOL, RecordT
+from .explain import why_false
+from .report import AuditReport, Finding, Verdict
+from .views import View, oci_view, pod_view
+
+#: The record type each artifact kind is audited as.
+TYPE_OF_KIND = {"pod": "Pod", "oci": "OciConfig"}
+
+
+def policies_for(spec: m.Spec, type_name: str, chosen: list[str] | None) -> list[str]:
+    """The unary predicates over ``type_name`` to evaluate: ``chosen`` ones, or else the
+    top-level ones (those no other such predicate uses), in declaration order."""
+    preds = [d for d in spec.definitions.values()
+             if len(d.params) == 1 and d.type == BOOL and isinstance(d.params[0][1], RecordT)
+             and d.params[0][1].name == type_name]
+    names = [d.name for d in preds]
+    if chosen:
+        return [n for n in chosen if n in names]
+    used: set[str] = set()
+    for d in preds:
+        todo = [d.body]
+        while todo:
+            x = todo.pop()
+            if isinstance(x, m.Apply) and x.name in names and x.name != d.name:
+                used.add(x.name)
+            todo.extend(m.children(x))
+    return [n for n in names if n not in used]
+
+
+def audit(files: list[str], spec, policies: list[str] | None = None,
+          fixes: bool = True, timeout_ms: int = 1000) -> AuditReport:
+    """Audit the artifacts in ``files`` against ``spec`` (one Spec, or a dict from artifact
+    kind to Spec). ``policies``: the predicates to evaluate (default: the top-level ones over
+    the artifact's type). ``fixes``: also compute minimal fixes (each solver call gets
+    ``timeout_ms``; an undecided fix search leaves the fixes out, never the verdict)."""
+    from ..artifacts.load import load_artifacts
+    specs = spec if isinstance(spec, dict) else None
+    report = AuditReport()
+    sources: dict[str, str] = {}
+    for f in files:
+        arts, diags = load_artifacts(f, sources)
+        report.diagnostics.extend(diags)
+        for a in arts:
+            if a.file not in report.files:
+                report.files.append(a.file)
+            if any(d.is_error for d in a.diagnostics):
+                continue
+            if a.kind == "seccomp":
+                report.verdicts.extend(_seccomp(a))
+                continue
+            type_name = TYPE_OF_KIND.get(a.kind)
+            spec = specs.get(a.kind) if specs is not None else spec
+            if type_name is None or spec is None or type_name not in spec.types:
+                report.diagnostics.append(Diagnostic(
+                    "FC608", f"the spec has no record type `{type_name}` to audit a "
+                    f"{a.kind} artifact as", a.span(()), severity=Severity.WARNING,
+                    hint="audit against specs/pss.iot (pods) or specs/threats.iot (OCI configs)"))
+                continue
+            view = pod_view(a.value) if a.kind == "pod" else oci_view(
+                a.value, _dangerous_calls(spec), _embedded_seccomp(a, sources.get(a.file, "")))
+            chosen = policies_for(spec, type_name, policies)
+            if policies and not chosen:
+                report.diagnostics.append(Diagnostic(
+                    "FC201", f"no predicate {', '.join(policies)} over `{type_name}` in the spec",
+                    None, hint="name a unary predicate of the spec over " + type_name))
+            for p in chosen:
+                report.verdicts.append(_verdict(spec, a, view, p, fixes, timeout_ms))
+    report.sources = sources
+    return report
+
+
+def _verdict(spec, a, view: View, policy: str, fixes: bool, timeout_ms: int) -> Verdict:
+    from ..machines.outcome import NotApplicable
+    label = view.value.get("name", a.name)
+    try:
+        failure = why_false(spec, policy, view.value, (), view.members)
+    except NotApplicable as e:
+        return Verdict(a.file, label, policy, False, reason=str(e))
+    if failure is None:
+        return Verdict(a.file, label, policy, True)
+    findings = []
+    seen = set()
+    for atom, control, doc in _atoms(spec, failure):
+        for path in atom.fields or [()]:
+            src = view.source(path)
+            span = a.span(src)
+            key = (control, atom.text, span.line if span else 0, path)
+            if key in seen:
+                continue
+            seen.add(key)
+            findings.append(Finding(
+                a.file, span.line if span else 1, span.column if span else 1, label, policy,
+                control, atom.text, _field_text(a, src, path), tuple(atom.values),
+                _fix_hint(atom.text, path), doc))
+    v = Verdict(a.file, label, policy, False, findings)
+    if fixes:
+        v.fixes = _fixes(spec, policy, view, timeout_ms)
+    return v
+
+
+def _atoms(spec, failure, control=None, doc=None):
+    """(atom, innermost named predicate, its doc) for every atom of a failure."""
+    if failure.kind == "definition":
+        control = failure.name
+        d = spec.definitions.get(failure.name)
+        doc = d.annotations.doc if d is not None else None
+    if failure.kind == "atom":
+        yield failure, control or "?", doc
+    for p in failure.parts:
+        yield from _atoms(spec, p, control, doc)
+
+
+def _field_text(a, src: tuple, path: tuple) -> str:
+    orig = a.origin.get(tuple(src), tuple(src))
+    if orig:
+        return ".".join(f"[{x}]" if isinstance(x, int) else str(x) for x in orig).replace(".[", "[")
+    return ".".join(str(x) for x in path) or "(document)"
+
+
+def _fix_hint(condition: str, path: tuple) -> str | None:
+    field = ".".join(str(x) for x in path if not isinstance(x, int))
+    return f"change {field} so that `{condition}` holds" if field else None
+
+
+def _fixes(spec, policy: str, view: View, timeout_ms: int):
+    """Minimal sets of fields to change, for a pod's containers flattened by the solver."""
+    if any(isinstance(v, frozenset) and v and isinstance(next(iter(v)), dict)
+           for v in view.value.values()):
+        return []  # records nested in sets: fixes are given per finding instead
+    try:
+        from ..policy.mitigations import minimal_fixes
+        r = minimal_fixes(spec, policy, dict(view.value), max_sets=5, timeout_ms=timeout_ms)
+    except Exception:  # fixes are advice: their failure must not change the verdict
+        return []
+    return [list(fx) for fx in getattr(r, "fixes", [])]
+
+
+def _dangerous_calls(spec) -> tuple[str, ...]:
+    t = spec.types.get("DangerousCall")
+    return tuple(getattr(t.type, "members", ())) if t is not None else ()
+
+
+def _embedded_seccomp(a, text: str):
+    """The `linux.seccomp` section of an OCI config as a seccomp profile artifact, or None."""
+    import json
+    if a.value.get("seccomp") is None:
+        return None
+    try:
+        raw = json.loads(text)["linux"]["seccomp"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    from ..artifacts.seccomp import load_seccomp
+    art = load_seccomp(json.dumps(raw), file=a.file)
+    return None if any(d.is_error for d in art.diagnostics) else art
+
+
+def _seccomp(a) -> list[Verdict]:
+    from ..artifacts.seccomp import profile_of
+    from ..policy.seccomp import analyse
+    rep = analyse(profile_of(a))
+    out = []
+    findings = []
+    for c in rep.conflicts:
+        findings.append(Finding(a.file, c.first_line or 1, 1, a.name, "SeccompConsistent",
+                                "SeccompConflict", str(c), f"syscalls[{c.first}]"))
+    for r in rep.redundant:
+        findings.append(Finding(a.file, getattr(r, "line", None) or 1, 1, a.name,
+                                "SeccompConsistent", "SeccompRedundant", str(r),
+                                f"syscalls[{getattr(r, 'index', '?')}]"))
+    for s in rep.shadowed:
+        findings.append(Finding(a.file, getattr(s, "line", None) or 1, 1, a.name,
+                                "SeccompConsistent", "SeccompShadowed", str(s),
+                                f"syscalls[{getattr(s, 'index', '?')}]"))
+    for p in rep.pitfalls:
+        findings.append(Finding(a.file, getattr(p, "line", None) or 1, 1, a.name,
+                                "SeccompConsistent", "SeccompSameArgumentOr", str(p),
+                                f"syscalls[{getattr(p, 'index', '?')}]"))
+    out.append(Verdict(a.file, a.name, "SeccompConsistent", not findings, findings,
+                       reason="; ".join(rep.unknown) or None if not findings and rep.unknown else None))
+    reach = []
+    for r in rep.reachability:
+        if r.status == "never":
+            continue
+        line = next((x for x in r.lines if x), 1)
+        reach.append(Finding(a.file, line, 1, a.name, "DangerousCallsBlocked", "DangerousCallReachable",
+                             str(r), r.syscall))
+    out.append(Verdict(a.file, a.name, "DangerousCallsBlocked", not reach, reach))
+    return out
+
+
+def audit_paths(files: list[str], spec_path: str | None = None, policies=None,
+                fixes=True) -> AuditReport:
+    """:func:`audit` with the spec loaded from ``spec_path`` — a file, or the name of a bundled
+    spec (``pss``, ``threats``); by default pods are audited against the bundled Pod Security
+    Standards and OCI configs against the bundled threat model. Spec errors raise SpecError."""
+    from ..api import load
+    if spec_path is None:
+        return audit(files, {"pod": load(bundled_spec("pss")), "oci": load(bundled_spec("threats"))},
+                     policies, fixes)
+    path = Path(spec_path)
+    if not path.exists() and bundled_spec(spec_path) is not None:
+        path = bundled_spec(spec_path)
+    return audit(files, load(path), policies, fixes)
+
+
+def bundled_spec(name: str) -> Path | None:
+    from ..model.loader import bundled_dir
+    d = bundled_dir()
+    p = d / f"{name.removesuffix('.iot')}.iot" if d is not None else None
+    return p if p is not None and p.exists() else None
