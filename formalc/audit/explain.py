@@ -34,6 +34,7 @@ class Failure:
     parts: list["Failure"] = field(default_factory=list)
     name: str | None = None  # the definition's name for kind "definition"
     values: list[tuple[str, str]] = field(default_factory=list)  # (sub-expression, value)
+    expr: object = None  # the atom's model expression
 
     def atoms(self):
         """Every atom below this failure, depth first."""
@@ -132,7 +133,7 @@ class _Walker:
                         vals.append((self.text(side), _show(self.value(side, env))))
                     except Exception:  # an explanation may be partial, never wrong
                         pass
-        return Failure("atom", self.text(e), self.fields(e, env, vpaths), values=vals)
+        return Failure("atom", self.text(e), self.fields(e, env, vpaths), values=vals, expr=e)
 
 
 def why_false(spec: m.Spec, predicate: str, value, path: tuple = (), paths: dict | None = None):

@@ -127,7 +127,10 @@ def render_text(report: AuditReport) -> str:
 
 
 def _fix_text(fix) -> str:
-    return ", ".join(f"{f} := {v}" for f, v in fix)
+    """`set linux.resources.pids.limit` for a Boolean view field that becomes true, else
+    `field := value`."""
+    return ", ".join(f"set {f}" if v == "true" else f"unset {f}" if v == "false" else f"{f} := {v}"
+                     for f, v in fix)
 
 
 def render_sarif(report: AuditReport, version: str) -> str:

@@ -100,18 +100,29 @@ def _verdict(spec, a, view: View, policy: str, fixes: bool, timeout_ms: int) -> 
         for path in atom.fields or [()]:
             src = view.source(path)
             span = a.span(src)
-            key = (control, atom.text, span.line if span else 0, path)
+            # one finding per place in the file: a pod-level setting inherited by several
+            # containers is one line to fix
+            key = (control, atom.text, span.line if span else 0, span.column if span else 0)
             if key in seen:
                 continue
             seen.add(key)
+            where = _field_text(a, src, path)
             findings.append(Finding(
                 a.file, span.line if span else 1, span.column if span else 1, label, policy,
-                control, atom.text, _field_text(a, src, path), tuple(atom.values),
-                _fix_hint(atom.text, path), doc))
+                control, atom.text, where, tuple(atom.values),
+                _fix_hint(atom, where, len(atom.fields) == 1, path[-1] if path else None), doc))
     v = Verdict(a.file, label, policy, False, findings)
     if fixes:
-        v.fixes = _fixes(spec, policy, view, timeout_ms)
+        v.fixes = [[(_fix_field(a, view, f), val) for f, val in fx]
+                   for fx in _fixes(spec, policy, view, timeout_ms)]
     return v
+
+
+def _fix_field(a, view: View, name: str) -> str:
+    """A fix's field (`c.memoryLimit`) as the document path it comes from."""
+    path = tuple(name.split(".")[1:])
+    src = view.source(path)
+    return _field_text(a, src, path) if src else name
 
 
 def _atoms(spec, failure, control=None, doc=None):
@@ -133,9 +144,57 @@ def _field_text(a, src: tuple, path: tuple) -> str:
     return ".".join(str(x) for x in path) or "(document)"
 
 
-def _fix_hint(condition: str, path: tuple) -> str | None:
-    field = ".".join(str(x) for x in path if not isinstance(x, int))
-    return f"change {field} so that `{condition}` holds" if field else None
+#: Fixes for fields a view derives from the document (not written there as such).
+DERIVED_FIX = {
+    "dropsAll": "add `ALL` to `{where}`",
+    "hostPathVolumes": "replace the hostPath volume `{where}` (e.g. by a PersistentVolumeClaim)",
+    "volumeTypesRestricted": "use only configMap, csi, downwardAPI, emptyDir, ephemeral, "
+                             "persistentVolumeClaim, projected or secret volumes (`{where}`)",
+    "unsafeSysctls": "remove the unsafe sysctl `{where}`",
+    "hostPorts": "remove `hostPort` from `{where}`",
+    "dangerousSyscallsAllowed": "install a seccomp profile that blocks these calls (`{where}`)",
+    "dangerousHostMount": "remove the host bind mount `{where}`",
+    "maskedProc": "mask /proc paths (`{where}`), as `runc spec` does",
+    "memoryLimit": "set a memory limit (`{where}`)",
+    "cpuLimit": "set a CPU quota (`{where}`)",
+    "pidsLimit": "set a pids limit (`{where}`)",
+    "hypervisor": "run the container in a VM (Kata, Firecracker: `{where}`)",
+    "kvm": "run the container in a VM on a node with KVM (`{where}`)",
+    "userKernel": "run the container under a user-space kernel (gVisor's runsc)",
+    "apparmor": "set an AppArmor profile (`{where}`)",
+    "selinux": "set an SELinux label (`{where}`)",
+    "userns": "add a user namespace (`{where}`)",
+    "seccomp": "add a seccomp profile (`{where}`)",
+    "privileged": "drop privileged mode (`{where}`)",
+}
+
+
+def _fix_hint(atom, where: str, single: bool, field: str | None = None) -> str | None:
+    """How to make a false atom true, in the document's terms where the atom's form says."""
+    if single and field in DERIVED_FIX:
+        return DERIVED_FIX[field].format(where=where)
+    e = atom.expr
+    if single and isinstance(e, m.Not) and isinstance(e.operand, m.FieldGet):
+        return f"set `{where}` to false (or remove it)"
+    if single and isinstance(e, m.FieldGet) and e.type == BOOL:
+        return f"set `{where}` to true"
+    if single and isinstance(e, m.Member) and not e.negated and isinstance(e.set, m.SetLit) \
+            and isinstance(e.elem, m.FieldGet):
+        allowed = ", ".join(_doc_word(x) for x in e.set.elems)
+        return f"set `{where}` to one of: {allowed}"
+    if single and isinstance(e, m.Cmp) and isinstance(e.left, m.FieldGet) and \
+            isinstance(e.right, m.Lit):
+        return f"set `{where}` so that `{atom.text}`"
+    return f"change `{where}` so that `{atom.text}` holds" if where != "(document)" else None
+
+
+def _doc_word(x) -> str:
+    """An enumeration member as the document writes it (`SeccompRuntimeDefault` → RuntimeDefault)."""
+    name = getattr(x, "member", None) or str(x)
+    for prefix in ("Seccomp", "AppArmor", "SELinux", "Proc"):
+        if name.startswith(prefix) and name[len(prefix):][:1].isupper():
+            return name[len(prefix):]
+    return name
 
 
 def _fixes(spec, policy: str, view: View, timeout_ms: int):
