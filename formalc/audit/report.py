@@ -28,6 +28,7 @@ class Finding:
     values: tuple[tuple[str, str], ...] = ()
     fix: str | None = None
     doc: str | None = None  # the control's documentation (its @doc annotation)
+    statement: bool = False  # ``condition`` states the problem (not a formula that is false)
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "column": self.column,
@@ -47,10 +48,11 @@ class Verdict:
     findings: list[Finding] = field(default_factory=list)
     fixes: list[list[tuple[str, str]]] = field(default_factory=list)  # minimal field changes
     reason: str | None = None  # set when the policy could not be evaluated (unknown)
+    notes: list[str] = field(default_factory=list)  # information that is not a finding
 
     def to_json(self) -> dict:
         return {"file": self.file, "artifact": self.artifact, "policy": self.policy,
-                "holds": self.holds, "reason": self.reason,
+                "holds": self.holds, "reason": self.reason, "notes": list(self.notes),
                 "findings": [f.to_json() for f in self.findings],
                 "fixes": [[{"field": f, "value": v} for f, v in fix] for fix in self.fixes]}
 
@@ -105,10 +107,15 @@ def render_text(report: AuditReport) -> str:
         out.append(f"  {mark} {v.policy}  {v.artifact}")
         if v.reason:
             out.append(f"      reason: {v.reason}")
+        out.extend(f"      note: {n}" for n in v.notes)
         for f in v.findings:
             vals = "; ".join(f"{e} = {x}" for e, x in f.values)
             out.append(f"      {f.file}:{f.line}:{f.column}  {f.field}")
-            out.append(f"        {f.control}: `{f.condition}` is false" + (f"  [{vals}]" if vals else ""))
+            if f.statement:
+                out.append(f"        {f.control}: {f.condition}")
+            else:
+                out.append(f"        {f.control}: `{f.condition}` is false"
+                           + (f"  [{vals}]" if vals else ""))
             if f.fix:
                 out.append(f"        fix: {f.fix}")
         if v.fixes:
@@ -143,7 +150,8 @@ def render_sarif(report: AuditReport, version: str) -> str:
             rules[f.control] = {"id": f.control, "name": f.control,
                                 "shortDescription": {"text": f.doc or f.control},
                                 "defaultConfiguration": {"level": "error"}}
-        msg = f"{f.artifact}: {f.control} — `{f.condition}` is false ({f.field})"
+        msg = (f"{f.artifact}: {f.control} — {f.condition} ({f.field})" if f.statement else
+               f"{f.artifact}: {f.control} — `{f.condition}` is false ({f.field})")
         if f.fix:
             msg += f"; fix: {f.fix}"
         results.append({"ruleId": f.control, "level": "error", "message": {"text": msg},

@@ -230,37 +230,29 @@ def _embedded_seccomp(a, text: str):
 
 
 def _seccomp(a) -> list[Verdict]:
+    """A seccomp profile: its consistency is the verdict (conflicting, redundant and shadowed
+    entries, the same-argument OR pitfall); when each dangerous call gets through is reported
+    as notes (a profile may rightly allow `ptrace` to a container holding CAP_SYS_PTRACE)."""
     from ..artifacts.seccomp import profile_of
     from ..policy.seccomp import analyse
     rep = analyse(profile_of(a))
-    out = []
     findings = []
-    for c in rep.conflicts:
-        findings.append(Finding(a.file, c.first_line or 1, 1, a.name, "SeccompConsistent",
-                                "SeccompConflict", str(c), f"syscalls[{c.first}]"))
-    for r in rep.redundant:
-        findings.append(Finding(a.file, getattr(r, "line", None) or 1, 1, a.name,
-                                "SeccompConsistent", "SeccompRedundant", str(r),
-                                f"syscalls[{getattr(r, 'index', '?')}]"))
-    for s in rep.shadowed:
-        findings.append(Finding(a.file, getattr(s, "line", None) or 1, 1, a.name,
-                                "SeccompConsistent", "SeccompShadowed", str(s),
-                                f"syscalls[{getattr(s, 'index', '?')}]"))
-    for p in rep.pitfalls:
-        findings.append(Finding(a.file, getattr(p, "line", None) or 1, 1, a.name,
-                                "SeccompConsistent", "SeccompSameArgumentOr", str(p),
-                                f"syscalls[{getattr(p, 'index', '?')}]"))
-    out.append(Verdict(a.file, a.name, "SeccompConsistent", not findings, findings,
-                       reason="; ".join(rep.unknown) or None if not findings and rep.unknown else None))
-    reach = []
-    for r in rep.reachability:
-        if r.status == "never":
-            continue
-        line = next((x for x in r.lines if x), 1)
-        reach.append(Finding(a.file, line, 1, a.name, "DangerousCallsBlocked", "DangerousCallReachable",
-                             str(r), r.syscall))
-    out.append(Verdict(a.file, a.name, "DangerousCallsBlocked", not reach, reach))
-    return out
+    for kind, items in (("SeccompConflict", rep.conflicts), ("SeccompRedundant", rep.redundant),
+                        ("SeccompShadowed", rep.shadowed), ("SeccompSameArgumentOr", rep.pitfalls)):
+        for x in items:
+            line = getattr(x, "first_line", None) or getattr(x, "line", None) or 1
+            index = getattr(x, "first", None) if kind == "SeccompConflict" else getattr(x, "index", None)
+            findings.append(Finding(a.file, line, 1, a.name, "SeccompConsistent", kind, str(x),
+                                    f"syscalls[{index}]" if index is not None else "syscalls",
+                                    statement=True))
+    notes = [str(r) + (f" (line {next(x for x in r.lines if x)})" if any(r.lines) else "")
+             for r in rep.reachability if r.status != "never"]
+    never = sorted(r.syscall for r in rep.reachability if r.status == "never")
+    if never:
+        notes.append("never allowed: " + ", ".join(never))
+    unknown = "; ".join(rep.unknown) or None
+    return [Verdict(a.file, a.name, "SeccompConsistent", not findings, findings,
+                    reason=unknown if not findings else None, notes=notes)]
 
 
 def audit_paths(files: list[str], spec_path: str | None = None, policies=None,
