@@ -1,4 +1,4 @@
-"""The command line: ``formalc check``, ``fmt``, ``explain``, ``graph`` and ``audit``.
+"""The command line: ``formalc check``, ``fmt``, ``explain``, ``graph``, ``audit`` and ``lint``.
 
 Exit codes: 0 every check holds, 1 a check is violated, 2 the spec or the command is wrong,
 3 a check stayed unknown. The report goes to stdout, the summary and diagnostics to stderr.
@@ -82,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
                         "predicates over the artifact's type")
     a.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     a.add_argument("--no-fixes", action="store_true", help="do not compute minimal fixes")
+
+    li = sub.add_parser("lint", help="find policies (unary predicates over a tuple type) that "
+                        "are contradictory or vacuous")
+    li.add_argument("spec", metavar="SPEC", help="an .iot file")
+    li.add_argument("--predicate", action="append", metavar="NAME",
+                    help="lint only this predicate (repeatable)")
+    li.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                    help="seconds per solver question (default 5)")
     return p
 
 
@@ -93,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         return {"check": _check, "fmt": _fmt, "explain": _explain,
-                "graph": _graph, "audit": _audit}[args.command](args)
+                "graph": _graph, "audit": _audit, "lint": _lint}[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("formalc: interrupted\n")
         return 130
@@ -120,6 +128,35 @@ def _audit(args) -> int:
     else:
         sys.stdout.write(render_text(report))
     return report.exit_code
+
+
+def _lint(args) -> int:
+    """Exit 1 when a policy is contradictory or vacuous, 3 when one stays undecided."""
+    from .api import load
+    from .diagnostics import SpecError, render
+    from .policy.lint import lint_predicates
+    try:
+        spec = load(args.spec)
+    except SpecError as e:
+        for d in e.diagnostics:
+            sys.stderr.write(render(d, e.sources, color=False) + "\n")
+        return EXIT_ERROR
+    results = lint_predicates(spec, args.predicate, args.timeout)
+    if args.predicate and not results:
+        sys.stderr.write("formalc: error: no predicate " + ", ".join(args.predicate)
+                         + " over a tuple type in " + args.spec + "\n")
+        return EXIT_ERROR
+    marks = {"ok": "✔ ok          ", "contradictory": "✘ contradictory", "vacuous": "✘ vacuous     ",
+             "unknown": "? unknown     "}
+    for r in results:
+        sys.stdout.write(f"{marks[r.status]}  {r.predicate}({r.type_name})  {args.spec}:{r.line}\n")
+        if r.reason:
+            sys.stdout.write(f"      {r.reason}\n")
+    bad = sum(r.status in ("contradictory", "vacuous") for r in results)
+    unknown = sum(r.status == "unknown" for r in results)
+    sys.stderr.write(f"{len(results)} policies: {len(results) - bad - unknown} ok, {bad} "
+                     f"contradictory or vacuous, {unknown} unknown\n")
+    return EXIT_VIOLATED if bad else EXIT_UNKNOWN if unknown else EXIT_OK
 
 
 def _color(args, stream) -> bool:
