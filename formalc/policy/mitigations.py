@@ -361,8 +361,24 @@ def _analyse(spec, d, pname, ptype, value, report: FixReport, max_sets: int, tim
     read = _fields_read(spec, d.body)
     leaves = [(p, t) for p, t in every if p[-1] in read] or every
     labels = [".".join((pname,) + p) for p, _ in leaves]
-    leaf_vars = {p: z3.Const(lab, enc.sort(t)) for (p, t), lab in zip(leaves, labels)}
+    # A set over a finite type is one Boolean per member (so "unchanged" is a conjunction of
+    # member equalities, not an array equality, which the solver handles far worse).
+    leaf_vars, bits = {}, {}
+    for (p, t), lab in zip(leaves, labels):
+        members = finite_members(t.elem) if isinstance(t, SetT) else None
+        if members is not None:
+            bits[p] = {k: z3.Bool(f"{lab}∋{k}", ctx) for k in members}
+            leaf_vars[p] = enc.as_array(EnumSet(t.elem, bits[p]))
+        else:
+            leaf_vars[p] = z3.Const(lab, enc.sort(t))
     current = {p: _term(enc, _get(value, p), t) for p, t in leaves}
+    same = {}
+    for p, _ in leaves:
+        if p in bits:
+            now = _get(value, p)
+            same[p] = z3.And([b == z3.BoolVal(k in now, ctx) for k, b in bits[p].items()])
+        else:
+            same[p] = leaf_vars[p] == current[p]
     fixed = {p: _term(enc, _get(value, p), t) for p, t in every if p not in leaf_vars}
     x = _build(enc, ptype, (), {**fixed, **leaf_vars})
     z_env = {pname: (x, pname)}
@@ -378,7 +394,8 @@ def _analyse(spec, d, pname, ptype, value, report: FixReport, max_sets: int, tim
     # the verdict and the atoms, by the explicit evaluator (Z3 where it cannot evaluate)
     walker = _Walker(spec, enc)
     walker.walk(d.body, {pname: value}, z_env, "")
-    pin = [(leaf_vars[p], current[p]) for p, _ in leaves]
+    pin = [(b, z3.BoolVal(k in _get(value, p), ctx)) for p in bits for k, b in bits[p].items()]
+    pin += [(leaf_vars[p], current[p]) for p, _ in leaves if p not in bits]
     atoms = []
     for a, term in walker.atoms:
         if a.value is None:
@@ -406,19 +423,19 @@ def _analyse(spec, d, pname, ptype, value, report: FixReport, max_sets: int, tim
             report.necessary_false.append(str(a))
     if report.holds:
         return
-    _enumerate(s, enc, leaves, labels, leaf_vars, current, atoms, report, max_sets, hard,
+    _enumerate(s, enc, leaves, labels, leaf_vars, same, atoms, report, max_sets, hard,
                ctx, timeout_ms)
 
 
-def _enumerate(s, enc, leaves, labels, leaf_vars, current, atoms, report, max_sets, hard, ctx,
+def _enumerate(s, enc, leaves, labels, leaf_vars, same, atoms, report, max_sets, hard, ctx,
                timeout_ms):
     n = len(leaves)
     ch = [z3.Bool(f"changed!{i}", ctx) for i in range(n)]
     # A field whose current value alone contradicts the predicate is in every fix: change it
     # up front, and count only the others (fewer, cheaper cardinality levels).
-    forced = [i for i, (p, _) in enumerate(leaves) if not _holds_with(s, leaf_vars[p] == current[p])]
+    forced = [i for i, (p, _) in enumerate(leaves) if not _holds_with(s, same[p])]
     for i, (p, _) in enumerate(leaves):
-        s.add(z3.Or(ch[i], leaf_vars[p] == current[p]))
+        s.add(z3.Or(ch[i], same[p]))
         if i in forced:
             s.add(ch[i])
     free = [ch[i] for i in range(n) if i not in forced]
@@ -429,7 +446,7 @@ def _enumerate(s, enc, leaves, labels, leaf_vars, current, atoms, report, max_se
         while _check(s, bound):
             model = s.model()
             c = tuple(i for i in range(n) if z3.is_true(model.eval(ch[i], model_completion=True)))
-            found.append((c, _witness(enc, leaves, leaf_vars, current, c, model, hard, ctx,
+            found.append((c, _witness(enc, leaves, leaf_vars, same, c, model, hard, ctx,
                                       timeout_ms)))
             s.add(z3.Or([z3.Not(ch[i]) for i in c]))
             if len(found) >= max_sets:
@@ -458,7 +475,7 @@ def _show(enc, model, var, t) -> str:
     return value_text(decode.value(enc, model, var, t), t)
 
 
-def _witness(enc, leaves, leaf_vars, current, changed, model, hard, ctx, timeout_ms):
+def _witness(enc, leaves, leaf_vars, same, changed, model, hard, ctx, timeout_ms):
     """A model for fix ``changed`` whose changed sets differ from the current ones in as few
     members as possible (other fields keep their current values)."""
     finite_sets = [i for i in changed if isinstance(leaves[i][1], SetT)
@@ -470,12 +487,11 @@ def _witness(enc, leaves, leaf_vars, current, changed, model, hard, ctx, timeout
     o.add(*hard)
     for i, (p, _) in enumerate(leaves):
         if i not in changed:
-            o.add(leaf_vars[p] == current[p])
+            o.add(same[p])
     for i in finite_sets:
         p, t = leaves[i]
-        for k in finite_members(t.elem):
-            mk = enc.member_term(t.elem, k)
-            o.add_soft(z3.Select(leaf_vars[p], mk) == z3.Select(current[p], mk))
+        for eq in same[p].children():  # one member equality each
+            o.add_soft(eq)
     if o.check() != z3.sat:
         return model
     return o.model()
