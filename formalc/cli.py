@@ -78,8 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="the spec whose predicates are the policies: a file or a bundled spec "
                         "(pss, threats); default: pods against pss, OCI configs against threats")
     a.add_argument("--policy", action="append", metavar="NAME",
-                   help="a predicate to evaluate (repeatable); default: the spec's top-level "
-                        "predicates over the artifact's type")
+                   help="a predicate to evaluate (repeatable); default: the predicates the spec "
+                        "marks @policy (else its top-level predicates over the artifact's type)")
     a.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     a.add_argument("--no-fixes", action="store_true", help="do not compute minimal fixes")
 
@@ -121,6 +121,10 @@ def _audit(args) -> int:
         return EXIT_ERROR
     for d in report.diagnostics:
         sys.stderr.write(render(d, report.sources, color=False) + "\n")
+    if not report.verdicts and not any(d.is_error for d in report.diagnostics):
+        sys.stderr.write("formalc: error: nothing to audit in " + " ".join(args.files)
+                         + " (no workload, OCI config or seccomp profile)\n")
+        return EXIT_ERROR
     if args.format == "json":
         sys.stdout.write(render_json(report))
     elif args.format == "sarif":

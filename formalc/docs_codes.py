@@ -64,4 +64,27 @@ state instead of tracking each one, so properties speak of `count(c, S)`, not of
 instances. This requires components without variables or parameters. Move the
 variables to the composition as shared `var`s, updated by rules such as
 `c.start when count(c, Running) < K do mem := mem + 64MiB`.""",
+    "FC601": """An artifact given to `formalc audit` is not valid JSON or YAML: a syntax error
+(e.g. a trailing comma in a `config.json`), a duplicate key, nesting that is too deep, or YAML
+aliases that expand too far. The location is where the parser stopped.""",
+    "FC602": """A field of an artifact has the wrong type, e.g. `hostPID: "true"` (a string, not a
+boolean) in a Kubernetes manifest. formalc does not coerce: write `hostPID: true`.""",
+    "FC603": """A warning: an artifact has a field formalc does not know, e.g. `hostNetwrok: true`.
+The field is not checked, and the artifact is audited as if it were absent. The hint suggests
+the closest known fields.""",
+    "FC604": """A seccomp profile names a system call that exists on no architecture, e.g. `wirte`.
+A rule for it never matches, so it allows or blocks nothing.""",
+    "FC605": """A seccomp profile names an architecture libseccomp does not know. Use libseccomp's
+names (`SCMP_ARCH_X86_64`, `SCMP_ARCH_AARCH64`, …), not `amd64` or `SCMP_ARCH_AMD64`.""",
+    "FC606": """An unknown Linux capability in a Kubernetes `capabilities` list, an OCI config's
+`process.capabilities` or a seccomp entry's `includes.caps`/`excludes.caps`, e.g. `NET_ADMN`.""",
+    "FC607": """An artifact lacks a required field, e.g. a seccomp `syscalls` entry without
+`names` or `action`, or an argument condition without `index`, `value` or `op`.""",
+    "FC608": """A file is not an artifact formalc can import. The kind is told from the top-level
+keys: `kind`/`apiVersion` (Kubernetes), `ociVersion` or `process` with `root`/`linux` (OCI
+runtime config), `defaultAction` (seccomp profile). Kubernetes objects that are not workloads
+(Service, ConfigMap, …) are skipped with a note of this code.""",
+    "FC609": """An artifact field has a value outside its allowed set, e.g. the seccomp action
+`SCMP_ACT_ALOW`, a Kubernetes `seccompProfile.type: RuntimeDefualt`, an errno above 65535, or
+a CPU limit `2 cores` that is not a Kubernetes quantity.""",
 }

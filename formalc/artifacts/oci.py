@@ -251,7 +251,8 @@ def import_oci(doc: Document, file: str) -> Artifact:
     value = {"name": name, "process": process, "root": root, "privileged": privileged,
              "namespaces": namespaces, "hostNamespaces": host_ns, "maskedPaths": masked,
              "readonlyPaths": readonly, "mounts": mounts, "hostMounts": host_mounts,
-             "seccomp": seccomp, "hypervisor": hypervisor, "resources": resources}
+             "seccomp": seccomp, "hypervisor": hypervisor, "resources": resources,
+             "runtime": _runtime(annotations, hypervisor)}
     return Artifact("oci", file, name, value, doc.positions, origin, r.diags)
 
 
@@ -266,3 +267,19 @@ def _strings(r: Reader, path: tuple, origin: dict, vpath: tuple) -> list[str]:
 
 __all__ = ["import_oci", "CAPABILITIES", "BASE_CAPABILITIES", "normalise_capability",
            "NAMESPACES", "SECCOMP_ACTIONS"]
+
+
+def _runtime(annotations: dict, hypervisor) -> str | None:
+    """The runtime a bundle is for, when its annotations or `vm` section say so: "GVisor"
+    (runsc writes `dev.gvisor.*` annotations; CRI passes the handler name), "Kata" or
+    "Firecracker" (a hypervisor), else None (a runc-class runtime)."""
+    keys = [str(k) for k in annotations]
+    handler = " ".join(str(v) for k, v in annotations.items()
+                       if str(k).endswith("runtime-handler") or str(k).endswith("runtimeClassName"))
+    if any(k.startswith("dev.gvisor.") for k in keys) or "runsc" in handler or "gvisor" in handler:
+        return "GVisor"
+    if hypervisor:
+        return "Firecracker" if "firecracker" in str(hypervisor) else "Kata"
+    if "kata" in handler:
+        return "Kata"
+    return None

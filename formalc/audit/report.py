@@ -46,7 +46,7 @@ class Verdict:
     policy: str
     holds: bool
     findings: list[Finding] = field(default_factory=list)
-    fixes: list[list[tuple[str, str]]] = field(default_factory=list)  # minimal field changes
+    fixes: list[list[tuple[str, str, str]]] = field(default_factory=list)  # (field, value, text)
     reason: str | None = None  # set when the policy could not be evaluated (unknown)
     notes: list[str] = field(default_factory=list)  # information that is not a finding
 
@@ -54,7 +54,8 @@ class Verdict:
         return {"file": self.file, "artifact": self.artifact, "policy": self.policy,
                 "holds": self.holds, "reason": self.reason, "notes": list(self.notes),
                 "findings": [f.to_json() for f in self.findings],
-                "fixes": [[{"field": f, "value": v} for f, v in fix] for fix in self.fixes]}
+                "fixes": [[{"field": f, "value": v, "text": t} for f, v, t in fix]
+                          for fix in self.fixes]}
 
 
 @dataclass
@@ -134,10 +135,7 @@ def render_text(report: AuditReport) -> str:
 
 
 def _fix_text(fix) -> str:
-    """`set linux.resources.pids.limit` for a Boolean view field that becomes true, else
-    `field := value`."""
-    return ", ".join(f"set {f}" if v == "true" else f"unset {f}" if v == "false" else f"{f} := {v}"
-                     for f, v in fix)
+    return "; and ".join(t for _, _, t in fix)
 
 
 def render_sarif(report: AuditReport, version: str) -> str:

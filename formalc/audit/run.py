@@ -24,14 +24,18 @@ TYPE_OF_KIND = {"pod": "Pod", "oci": "OciConfig"}
 
 
 def policies_for(spec: m.Spec, type_name: str, chosen: list[str] | None) -> list[str]:
-    """The unary predicates over ``type_name`` to evaluate: ``chosen`` ones, or else the
-    top-level ones (those no other such predicate uses), in declaration order."""
+    """The unary predicates over ``type_name`` to evaluate: ``chosen`` ones; else those the
+    spec marks ``@policy``; else the top-level ones (those no other such predicate uses), in
+    declaration order."""
     preds = [d for d in spec.definitions.values()
              if len(d.params) == 1 and d.type == BOOL and isinstance(d.params[0][1], RecordT)
              and d.params[0][1].name == type_name]
     names = [d.name for d in preds]
     if chosen:
         return [n for n in chosen if n in names]
+    tagged = [d.name for d in preds if "policy" in d.annotations.tags]
+    if tagged:  # the spec says which predicates are policies (`@policy`)
+        return tagged
     used: set[str] = set()
     for d in preds:
         todo = [d.body]
@@ -106,23 +110,57 @@ def _verdict(spec, a, view: View, policy: str, fixes: bool, timeout_ms: int) -> 
             if key in seen:
                 continue
             seen.add(key)
-            where = _field_text(a, src, path)
+            where = _field_text(a, src, path, view)
             findings.append(Finding(
                 a.file, span.line if span else 1, span.column if span else 1, label, policy,
                 control, atom.text, where, tuple(atom.values),
                 _fix_hint(atom, where, len(atom.fields) == 1, path[-1] if path else None), doc))
     v = Verdict(a.file, label, policy, False, findings)
     if fixes:
-        v.fixes = [[(_fix_field(a, view, f), val) for f, val in fx]
-                   for fx in _fixes(spec, policy, view, timeout_ms)]
+        v.fixes = []
+        for fx in _fixes(spec, policy, view, timeout_ms):
+            steps, seen_texts = [], set()
+            for f, val in fx:
+                step = _fix_step(a, view, f, val)
+                if step[2] not in seen_texts:  # two view fields, one thing to do
+                    seen_texts.add(step[2])
+                    steps.append(step)
+            if steps not in v.fixes:
+                v.fixes.append(steps)
     return v
+
+
+def _fix_step(a, view: View, name: str, value: str) -> tuple[str, str, str]:
+    """(document field, new value, what to do) for one field of a minimal fix."""
+    field = name.split(".")[-1]
+    where = _fix_field(a, view, name)
+    old = view.value.get(field)
+    if isinstance(old, frozenset) and value.startswith("{"):
+        new = {x.strip() for x in value.strip("{}").split(",") if x.strip()}
+        gone, added = sorted(map(str, old - new)), sorted(new - set(map(str, old)))
+        if field == "dangerousSyscallsAllowed":
+            text = "block " + ", ".join(gone) + " in the seccomp profile"
+        else:
+            text = "; ".join(filter(None, [
+                f"remove {', '.join(gone)} from {where}" if gone else "",
+                f"add {', '.join(added)} to {where}" if added else ""]))
+        return (where, value, text or f"{where} := {value}")
+    if field == "uid" and value.lstrip("-").isdigit() and value != "0":
+        return (where, value, f"run as a non-root user (`{where}` ≠ 0)")
+    if value == "true" and field in DERIVED_FIX:
+        return (where, value, DERIVED_FIX[field].format(where=where))
+    if value == "true":
+        return (where, value, f"set {where} to true")
+    if value == "false":
+        return (where, value, f"set {where} to false")
+    return (where, value, f"{where} := {value}")
 
 
 def _fix_field(a, view: View, name: str) -> str:
     """A fix's field (`c.memoryLimit`) as the document path it comes from."""
     path = tuple(name.split(".")[1:])
     src = view.source(path)
-    return _field_text(a, src, path) if src else name
+    return _field_text(a, src, path, view) if src else name
 
 
 def _atoms(spec, failure, control=None, doc=None):
@@ -137,8 +175,9 @@ def _atoms(spec, failure, control=None, doc=None):
         yield from _atoms(spec, p, control, doc)
 
 
-def _field_text(a, src: tuple, path: tuple) -> str:
-    orig = a.origin.get(tuple(src), tuple(src))
+def _field_text(a, src: tuple, path: tuple, view: View | None = None) -> str:
+    src = tuple(src)
+    orig = a.origin.get(src) or (view.document.get(src) if view is not None else None) or src
     if orig:
         return ".".join(f"[{x}]" if isinstance(x, int) else str(x) for x in orig).replace(".[", "[")
     return ".".join(str(x) for x in path) or "(document)"
@@ -159,8 +198,8 @@ DERIVED_FIX = {
     "cpuLimit": "set a CPU quota (`{where}`)",
     "pidsLimit": "set a pids limit (`{where}`)",
     "hypervisor": "run the container in a VM (Kata, Firecracker: `{where}`)",
-    "kvm": "run the container in a VM on a node with KVM (`{where}`)",
-    "userKernel": "run the container under a user-space kernel (gVisor's runsc)",
+    "kvm": "run the container in a VM (Kata, Firecracker: `{where}`)",
+    "userKernel": "run the container under a user-space kernel (gVisor's runsc: `{where}`)",
     "apparmor": "set an AppArmor profile (`{where}`)",
     "selinux": "set an SELinux label (`{where}`)",
     "userns": "add a user namespace (`{where}`)",

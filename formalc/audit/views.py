@@ -35,9 +35,12 @@ _SELINUX = {"container_t", "container_init_t", "container_kvm_t", "container_eng
 class View:
     """A record value for a spec type, and where each of its fields came from."""
 
-    def __init__(self, type_name: str, value: Record, origin: dict, members: dict):
+    def __init__(self, type_name: str, value: Record, origin: dict, members: dict,
+                 document: dict | None = None):
         self.type_name, self.value, self.origin = type_name, value, origin
         self.members = members  # id(nested record) -> its path in the view
+        # where a field would be written in the document when the artifact lacks it
+        self.document = document or {}
 
     def source(self, path: tuple) -> tuple:
         """The artifact-value path behind a view path (falling back to enclosing paths)."""
@@ -141,10 +144,11 @@ def dangerous_calls_allowed(seccomp_artifact, caps_effective, calls, arch="amd64
     return frozenset(out)
 
 
-def oci_view(value: dict, calls: tuple[str, ...], seccomp=None, runtime: str = "Runc") -> View:
+def oci_view(value: dict, calls: tuple[str, ...], seccomp=None, runtime: str | None = None) -> View:
     """``OciConfig`` of specs/threats.iot from an artifact of kind "oci". ``seccomp`` is the
     config's seccomp section imported as a profile (None: no filter); ``calls`` are the
     members of the spec's ``DangerousCall``."""
+    runtime = runtime or value.get("runtime") or "Runc"
     proc = value.get("process", {})
     caps = proc.get("capabilities", {})
     ns = set(value.get("namespaces", []))
@@ -180,7 +184,8 @@ def oci_view(value: dict, calls: tuple[str, ...], seccomp=None, runtime: str = "
                                for m in host_mounts),
         hypervisor=bool(hyp),
         kvm=bool(hyp),
-        runtime=("Firecracker" if hyp and "firecracker" in str(hyp) else "Kata" if hyp else runtime),
+        runtime=runtime if runtime != "Runc" or not hyp else
+        ("Firecracker" if "firecracker" in str(hyp) else "Kata"),
         userKernel=runtime == "GVisor",
         memoryLimit=res.get("memoryLimit") is not None,
         cpuLimit=res.get("cpuQuota") is not None,
@@ -196,6 +201,7 @@ def oci_view(value: dict, calls: tuple[str, ...], seccomp=None, runtime: str = "
            "apparmor": ("process", "apparmorProfile"), "selinux": ("process", "selinuxLabel"),
            "seccomp": ("seccomp",), "seccompDefaultAllows": ("seccomp", "defaultAction"),
            "dangerousSyscallsAllowed": ("seccomp",), "privileged": ("privileged",),
+           "userKernel": ("runtime",), "runtime": ("runtime",),
            "userns": ("namespaces",), "hostNetwork": ("hostNamespaces",),
            "hostPID": ("hostNamespaces",), "hostIPC": ("hostNamespaces",),
            "maskedProc": ("maskedPaths",), "readonlyRoot": ("root", "readonly"),
@@ -203,4 +209,9 @@ def oci_view(value: dict, calls: tuple[str, ...], seccomp=None, runtime: str = "
            "kvm": ("hypervisor",), "memoryLimit": ("resources", "memoryLimit"),
            "cpuLimit": ("resources", "cpuQuota"), "pidsLimit": ("resources", "pidsLimit")}
     origin = {(f,): p for f, p in src.items()}
-    return View("OciConfig", rec, origin, {})
+    document = {("seccomp",): ("linux", "seccomp"), ("seccomp", "defaultAction"):
+                ("linux", "seccomp", "defaultAction"), ("namespaces",): ("linux", "namespaces"),
+                ("hostNamespaces",): ("linux", "namespaces"), ("maskedPaths",): ("linux", "maskedPaths"),
+                ("hostMounts",): ("mounts",), ("runtime",): ("annotations",),
+                ("privileged",): ("process", "capabilities")}
+    return View("OciConfig", rec, origin, {}, document)

@@ -24,7 +24,8 @@ class _Entry:
 def _annotations(decl) -> m.Annotations:
     defs = tuple(a.value for a in getattr(decl, "annotations", ()) if a.key == "def" and a.value)
     doc = next((a.value for a in getattr(decl, "annotations", ()) if a.key == "doc"), None)
-    return m.Annotations(defs, doc)
+    tags = tuple(a.key for a in getattr(decl, "annotations", ()) if a.value is None and a.key != "def")
+    return m.Annotations(defs, doc, tags)
 
 
 class Builder(CallMixin):

@@ -307,6 +307,7 @@ def children(e) -> tuple:
 class Annotations:
     defs: tuple[str, ...] = ()  # cited seed definitions, e.g. ("3.1",)
     doc: str | None = None
+    tags: tuple[str, ...] = ()  # other annotations without a value, e.g. ("policy",)
 
 
 @dataclass(frozen=True)
