@@ -28,7 +28,7 @@ from .positions import Document, parse_text
 #: Files larger than this are refused with FC004.
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024
 #: File names a folder is searched for.
-SUFFIXES = (".json", ".yaml", ".yml")
+SUFFIXES = (".json", ".yaml", ".yml", ".apparmor")
 
 _WHAT = ("formalc imports OCI runtime configs (config.json), seccomp profiles and Kubernetes "
          "workloads (Pod, Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob)")
@@ -48,7 +48,7 @@ def load_artifacts(path: str | os.PathLike, sources: dict[str, str] | None = Non
     if p.is_dir():
         files = sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file())
         if not files:
-            return [], [Diagnostic("FC608", f"{name} holds no .json, .yaml or .yml files",
+            return [], [Diagnostic("FC608", f"{name} holds no .json, .yaml, .yml or .apparmor files",
                                    None, hint=_WHAT)]
         arts, diags = [], []
         for f in files:
@@ -79,6 +79,10 @@ def _load_text(text: str, file: str) -> tuple[list[Artifact], list[Diagnostic]]:
     if "\x00" in text:
         return [], [Diagnostic("FC003", f"{file} is a binary file, not a configuration file",
                                Span.whole(file))]
+    from .apparmor import load_apparmor, looks_like_apparmor
+    if not file.lower().endswith((".json", ".yaml", ".yml")) and looks_like_apparmor(text):
+        art = load_apparmor(text, file)
+        return [art], list(art.diagnostics)
     docs, diags = parse_text(text, file)
     if not docs and not any(d.is_error for d in diags):
         return [], diags + [Diagnostic("FC608", f"{file} is empty: nothing to import",

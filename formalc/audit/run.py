@@ -68,6 +68,9 @@ def audit(files: list[str], spec, policies: list[str] | None = None,
             if a.kind == "seccomp":
                 report.verdicts.extend(_seccomp(a))
                 continue
+            if a.kind == "apparmor":
+                report.verdicts.append(_apparmor(a))
+                continue
             type_name = TYPE_OF_KIND.get(a.kind)
             spec = specs.get(a.kind) if specs is not None else spec
             if type_name is None or spec is None or type_name not in spec.types:
@@ -83,8 +86,11 @@ def audit(files: list[str], spec, policies: list[str] | None = None,
                 report.diagnostics.append(Diagnostic(
                     "FC201", f"no predicate {', '.join(policies)} over `{type_name}` in the spec",
                     None, hint="name a unary predicate of the spec over " + type_name))
+            first = len(report.verdicts)
             for p in chosen:
                 report.verdicts.append(_verdict(spec, a, view, p, fixes, timeout_ms))
+            if len(report.verdicts) > first:
+                report.verdicts[first].notes.extend(_metrics(spec, type_name, view))
     report.sources = sources
     return report
 
@@ -161,6 +167,24 @@ def _fix_field(a, view: View, name: str) -> str:
     path = tuple(name.split(".")[1:])
     src = view.source(path)
     return _field_text(a, src, path, view) if src else name
+
+
+def _metrics(spec, type_name: str, view: View) -> list[str]:
+    """The exact value of every metric of the spec over the artifact's type (the seed's
+    IsolationLevel as a ratio, for example), as notes."""
+    from ..machines.evaluate import evaluate
+    from ..machines.outcome import NotApplicable
+    from ..model.types import format_number
+    out = []
+    for d in spec.definitions.values():
+        if len(d.params) == 1 and d.type.is_numeric and isinstance(d.params[0][1], RecordT) \
+                and d.params[0][1].name == type_name:
+            try:
+                v = evaluate(d.body, {d.params[0][0]: view.value}, spec)
+            except NotApplicable:
+                continue
+            out.append(f"{d.name} = {format_number(v) if not isinstance(v, int) else v}")
+    return out
 
 
 def _atoms(spec, failure, control=None, doc=None):
@@ -292,6 +316,54 @@ def _seccomp(a) -> list[Verdict]:
     unknown = "; ".join(rep.unknown) or None
     return [Verdict(a.file, a.name, "SeccompConsistent", not findings, findings,
                     reason=unknown if not findings else None, notes=notes)]
+
+
+#: Questions every AppArmor profile is asked (path glob, permission, what a "yes" means).
+SENSITIVE = (("/proc/sys/**", "w", "kernel parameters are writable"),
+             ("/sys/**", "w", "sysfs is writable"),
+             ("/proc/sysrq-trigger", "w", "the sysrq trigger is writable"),
+             ("/etc/shadow", "r", "password hashes are readable"),
+             ("/var/run/docker.sock", "w", "the Docker socket is writable"),
+             ("/run/containerd/containerd.sock", "w", "the containerd socket is writable"))
+
+
+def _apparmor(a) -> Verdict:
+    """An AppArmor profile's file rules: rules that can never decide anything are findings;
+    allow/deny overlaps (deny wins) and access to sensitive host paths are notes."""
+    from ..policy.paths import Policy, Unknown, conflicts, exists_access, parse_rules, shadowed
+    diags, rules = parse_rules(a.value["rules"], a.file)
+    if any(d.is_error for d in diags) or not rules:
+        return Verdict(a.file, a.name, "PathRulesConsistent", not rules, reason=None if not rules
+                       else "; ".join(d.message for d in diags if d.is_error))
+    policy = Policy(rules)
+    findings = []
+    notes = []
+    try:
+        shadows = shadowed(policy)
+        dead = {(sh.rule, sh.perm) for sh in shadows}
+        for c in conflicts(policy):
+            # a broad allow with a narrower deny is the usual idiom: a note, unless the allow
+            # rule is left with nothing to grant (then it is a shadowed rule, a finding)
+            if (c.allow, c.perm) not in dead:
+                r, d = rules[c.allow], rules[c.deny]
+                notes.append(f"`{r}` (line {r.line}) and `{d}` (line {d.line}) both match "
+                             f"{c.witness} for `{c.perm}`: the deny rule wins there")
+        for sh in shadows:
+            r = rules[sh.rule]
+            by = ", ".join(f"line {rules[i].line}" for i in sh.by)
+            findings.append(Finding(a.file, r.line or 1, 1, a.name, "PathRulesConsistent",
+                                    "PathRuleShadowed", f"`{r}` can never decide `{sh.perm}`: "
+                                    f"every path it matches is decided by {by}", r.glob,
+                                    statement=True, fix="remove the rule, or the ones covering it"))
+        for glob, perm, what in SENSITIVE:
+            e = exists_access(policy, glob, perm)
+            if e.verdict == "yes":
+                notes.append(f"{what}: `{e.witness}` gets `{perm}`")
+            elif e.verdict == "unknown":
+                notes.append(f"whether {glob} gets `{perm}` was not decided ({e.reason})")
+    except Unknown as e:
+        return Verdict(a.file, a.name, "PathRulesConsistent", False, reason=str(e))
+    return Verdict(a.file, a.name, "PathRulesConsistent", not findings, findings, notes=notes)
 
 
 def audit_paths(files: list[str], spec_path: str | None = None, policies=None,
