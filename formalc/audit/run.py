@@ -133,6 +133,11 @@ def _verdict(spec, a, view: View, policy: str, fixes: bool, timeout_ms: int) -> 
                     steps.append(step)
             if steps not in v.fixes:
                 v.fixes.append(steps)
+        necessary = getattr(view, "necessary", None)
+        if necessary and v.fixes:
+            v.notes.append("every configuration that satisfies it has: "
+                           + ", ".join(f"`{x}`" for x in necessary))
+        view.necessary = []
     return v
 
 
@@ -270,6 +275,7 @@ def _fixes(spec, policy: str, view: View, timeout_ms: int):
         r = minimal_fixes(spec, policy, dict(view.value), max_sets=5, timeout_ms=timeout_ms)
     except Exception:  # fixes are advice: their failure must not change the verdict
         return []
+    view.necessary = list(getattr(r, "necessary", []))
     return [list(fx) for fx in getattr(r, "fixes", [])]
 
 
