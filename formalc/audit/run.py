@@ -65,11 +65,13 @@ def audit(files: list[str], spec, policies: list[str] | None = None,
                 report.files.append(a.file)
             if any(d.is_error for d in a.diagnostics):
                 continue
-            if a.kind == "seccomp":
-                report.verdicts.extend(_seccomp(a))
-                continue
-            if a.kind == "apparmor":
-                report.verdicts.append(_apparmor(a))
+            if a.kind in ("seccomp", "apparmor"):
+                try:
+                    report.verdicts.extend(_seccomp(a) if a.kind == "seccomp" else [_apparmor(a)])
+                except Exception as e:  # never a pass, never a traceback
+                    policy = "SeccompConsistent" if a.kind == "seccomp" else "PathRulesConsistent"
+                    report.verdicts.append(Verdict(a.file, a.name, policy, False,
+                                                   reason=f"internal error: {type(e).__name__}: {e}"))
                 continue
             type_name = TYPE_OF_KIND.get(a.kind)
             spec = specs.get(a.kind) if specs is not None else spec
@@ -102,6 +104,9 @@ def _verdict(spec, a, view: View, policy: str, fixes: bool, timeout_ms: int) -> 
         failure = why_false(spec, policy, view.value, (), view.members)
     except NotApplicable as e:
         return Verdict(a.file, label, policy, False, reason=str(e))
+    except Exception as e:  # a bug in formalc is an unknown verdict, never a pass or a traceback
+        return Verdict(a.file, label, policy, False,
+                       reason=f"internal error: {type(e).__name__}: {e}")
     if failure is None:
         return Verdict(a.file, label, policy, True)
     findings = []
