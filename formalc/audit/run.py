@@ -81,9 +81,15 @@ def audit(files: list[str], spec, policies: list[str] | None = None,
                     f"{a.kind} artifact as", a.span(()), severity=Severity.WARNING,
                     hint="audit against specs/pss.iot (pods) or specs/threats.iot (OCI configs)"))
                 continue
-            view = pod_view(a.value) if a.kind == "pod" else oci_view(
-                a.value, _dangerous_calls(spec), _embedded_seccomp(a, sources.get(a.file, "")))
             chosen = policies_for(spec, type_name, policies)
+            try:
+                view = pod_view(a.value) if a.kind == "pod" else oci_view(
+                    a.value, _dangerous_calls(spec), _embedded_seccomp(a, sources.get(a.file, "")))
+            except Exception as e:  # never a pass, never a traceback
+                report.verdicts.extend(Verdict(a.file, a.name, p, False,
+                                               reason=f"internal error: {type(e).__name__}: {e}")
+                                       for p in chosen)
+                continue
             if policies and not chosen:
                 report.diagnostics.append(Diagnostic(
                     "FC201", f"no predicate {', '.join(policies)} over `{type_name}` in the spec",
