@@ -26,8 +26,6 @@ Never raises on bad input: every problem is a diagnostic (FC601-FC609).
 """
 from __future__ import annotations
 
-import bisect
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +41,7 @@ from ..policy.syscalls import (
     SCMP_ARCHES,
 )
 from . import Artifact
+from .positions import parse_json
 
 __all__ = [
     "ArgCond",
@@ -51,129 +50,10 @@ __all__ = [
     "SeccompProfile",
     "kernel_version",
     "load_seccomp",
-    "parse_json_with_positions",
     "profile_of",
 ]
 
-_MAX_DEPTH = 200
-_NUMBER = re.compile(r'(-?(?:0|[1-9]\d*))(\.\d+)?([eE][-+]?\d+)?')
-_WS = re.compile(r'[ \t\n\r]*')
 _U64 = (1 << 64) - 1
-
-
-# --------------------------------------------------------------------------- JSON with positions
-
-class _JSONError(Exception):
-    def __init__(self, message: str, pos: int):
-        super().__init__(message)
-        self.message, self.pos = message, pos
-
-
-def parse_json_with_positions(text: str) -> tuple[object, dict[tuple, tuple[int, int]]]:
-    """Parse JSON text; return the value and a map from each value's path (keys and list
-    indices) to its (start, end) character offsets. Raises ``ValueError(message, offset)``.
-
-    >>> v, pos = parse_json_with_positions('{"a": [1, {"b": true}]}')
-    >>> v, pos[("a", 1, "b")]
-    ({'a': [1, {'b': True}]}, (16, 20))
-    """
-    positions: dict[tuple, tuple[int, int]] = {}
-    try:
-        value, end = _value(text, _skip(text, 0), (), positions, 0)
-        end = _skip(text, end)
-        if end != len(text):
-            raise _JSONError("extra data after the JSON value", end)
-    except _JSONError as e:
-        raise ValueError(e.message, e.pos) from None
-    return value, positions
-
-
-def _skip(text: str, i: int) -> int:
-    return _WS.match(text, i).end()
-
-
-def _value(text, i, path, positions, depth):
-    if depth > _MAX_DEPTH:
-        raise _JSONError(f"nested deeper than {_MAX_DEPTH} levels", i)
-    if i >= len(text):
-        raise _JSONError("unexpected end of input: a value is expected", i)
-    c = text[i]
-    if c == "{":
-        obj: dict = {}
-        j = _skip(text, i + 1)
-        if text.startswith("}", j):
-            positions[path] = (i, j + 1)
-            return obj, j + 1
-        while True:
-            if not text.startswith('"', j):
-                raise _JSONError("a property name in double quotes is expected", j)
-            key, j = _string(text, j)
-            j = _skip(text, j)
-            if not text.startswith(":", j):
-                raise _JSONError("`:` is expected after a property name", j)
-            obj[key], j = _value(text, _skip(text, j + 1), path + (key,), positions, depth + 1)
-            j = _skip(text, j)
-            if text.startswith(",", j):
-                j = _skip(text, j + 1)
-                continue
-            if text.startswith("}", j):
-                positions[path] = (i, j + 1)
-                return obj, j + 1
-            raise _JSONError("`,` or `}` is expected", j)
-    if c == "[":
-        arr: list = []
-        j = _skip(text, i + 1)
-        if text.startswith("]", j):
-            positions[path] = (i, j + 1)
-            return arr, j + 1
-        while True:
-            v, j = _value(text, j, path + (len(arr),), positions, depth + 1)
-            arr.append(v)
-            j = _skip(text, j)
-            if text.startswith(",", j):
-                j = _skip(text, j + 1)
-                continue
-            if text.startswith("]", j):
-                positions[path] = (i, j + 1)
-                return arr, j + 1
-            raise _JSONError("`,` or `]` is expected", j)
-    if c == '"':
-        s, j = _string(text, i)
-        positions[path] = (i, j)
-        return s, j
-    for word, v in (("true", True), ("false", False), ("null", None)):
-        if text.startswith(word, i):
-            positions[path] = (i, i + len(word))
-            return v, i + len(word)
-    m = _NUMBER.match(text, i)
-    if m and m.end() > i:
-        whole, frac, exp = m.groups()
-        v = float(m.group()) if (frac or exp) else int(whole)
-        positions[path] = (i, m.end())
-        return v, m.end()
-    raise _JSONError(f"unexpected character {text[i]!r}: a JSON value is expected", i)
-
-
-def _string(text: str, i: int) -> tuple[str, int]:
-    try:
-        return json.decoder.scanstring(text, i + 1, True)
-    except json.JSONDecodeError as e:
-        raise _JSONError(e.msg, e.pos) from None
-
-
-class _Spans:
-    """Offsets -> :class:`Span` (1-based line and column)."""
-
-    def __init__(self, file: str, text: str):
-        self.file = file
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def at(self, start: int, end: int | None = None) -> Span:
-        end = start + 1 if end is None else end
-        l1 = bisect.bisect_right(self.starts, start) - 1
-        l2 = bisect.bisect_right(self.starts, max(start, end - 1)) - 1
-        return Span(self.file, l1 + 1, start - self.starts[l1] + 1, l2 + 1,
-                    end - self.starts[l2] + 1, start, end)
 
 
 # --------------------------------------------------------------------------- typed profile
@@ -326,7 +206,6 @@ def _fail(name: str, d: Diagnostic) -> Artifact:
 class _Importer:
     def __init__(self, file: str, text: str):
         self.file, self.text = file, text
-        self.spans = _Spans(file, text)
         self.diags: list[Diagnostic] = []
         self.positions: dict = {}
 
@@ -366,13 +245,14 @@ class _Importer:
 
     # -- the document
     def run(self) -> Artifact:
-        try:
-            doc, offsets = parse_json_with_positions(self.text)
-        except ValueError as e:
-            msg, pos = e.args
-            sp = self.spans.at(min(pos, max(len(self.text) - 1, 0)))
-            return _fail(self.file, Diagnostic("FC601", f"invalid JSON: {msg}", sp))
-        self.positions = {p: self.spans.at(s, e) for p, (s, e) in offsets.items()}
+        docs, diags = parse_json(self.text, self.file)  # the artifacts' shared JSON reader
+        errors = [d for d in diags if d.is_error]
+        if errors or not docs:
+            return _fail(self.file, errors[0] if errors else Diagnostic(
+                "FC601", "invalid JSON: the file is empty", Span.whole(self.file)))
+        self.diags.extend(diags)  # warnings, e.g. duplicate keys
+        doc = docs[0].value
+        self.positions = dict(docs[0].positions)
         value: dict = {}
         art = Artifact("seccomp", self.file, Path(self.file).name, value, self.positions, {},
                        self.diags)
