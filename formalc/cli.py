@@ -119,6 +119,9 @@ def _audit(args) -> int:
         for d in e.diagnostics:
             sys.stderr.write(render(d, e.sources, color=False) + "\n")
         return EXIT_ERROR
+    except Exception as e:  # a bug in formalc: say so, never a traceback and never a pass
+        sys.stderr.write(f"formalc: internal error: {type(e).__name__}: {e} (please report it)\n")
+        return EXIT_ERROR
     for d in report.diagnostics:
         sys.stderr.write(render(d, report.sources, color=False) + "\n")
     if not report.verdicts and not any(d.is_error for d in report.diagnostics):

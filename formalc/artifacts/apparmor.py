@@ -15,7 +15,7 @@ from ..diagnostics import Diagnostic, Severity, Span
 from . import Artifact
 
 _RULE = re.compile(
-    r"^\s*(?:audit\s+)?(?P<deny>deny\s+)?(?:owner\s+)?(?:file\s+)?"
+    r"^\s*(?:priority=-?\d+\s+)?(?:audit\s+)?(?:(?P<deny>deny)\s+|allow\s+)?(?:owner\s+)?(?:file\s+)?"
     r"(?:(?P<path>(?:/|@\{)\S*)\s+(?P<perms>[rwaklmixpuPUCcI]+)|"
     r"(?P<perms2>[rwaklmixpuPUCcI]+)\s+(?P<path2>(?:/|@\{)\S*))"
     r"(?:\s*->\s*\S+)?\s*,\s*(?:#.*)?$")
@@ -39,8 +39,14 @@ def load_apparmor(text: str, file: str) -> Artifact:
             m = _PROFILE.match(line)
             if m:
                 name = m.group("name") or m.group("path")
-        m = _RULE.match(line)
+        m = _RULE.match(line.replace('"', ""))  # quoted paths: the quotes are not the path
         if not m:
+            word = line.strip().split("#", 1)[0]
+            if re.match(r"^(?:(?:audit|deny|allow|owner|file)\s+)*[\"@/]", word) and word.endswith(","):
+                diags.append(Diagnostic(
+                    "FC603", "a file rule formalc does not read is left out of the analysis",
+                    Span(file, n, 1, n, len(line) + 1), severity=Severity.NOTE,
+                    hint="the analysis reads `[deny|allow] [owner] PATH PERMS,` rules"))
             out.append("")
             continue
         path = m.group("path") or m.group("path2")

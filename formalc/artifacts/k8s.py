@@ -354,6 +354,25 @@ def _container(r: Reader, cp: tuple, init: bool, host_network: bool, pod_sc: tup
     r.fields(sc + ("seLinuxOptions",), _SELINUX, "`seLinuxOptions`")
     r.fields(pod_sc + ("seLinuxOptions",), _SELINUX, "`seLinuxOptions`")
     inherited("seLinuxType", ("seLinuxOptions", "type"), str)
+    # PSS baseline forbids setting an SELinux user or role, and Windows HostProcess, at
+    # either level: a pod-level value counts even where the container sets its own
+    c["seLinuxUserOrRole"] = False
+    origin[vp + ("seLinuxUserOrRole",)] = sc + ("seLinuxOptions",)
+    for where in (sc, pod_sc):
+        for part in ("user", "role"):
+            if r.get(where + ("seLinuxOptions", part), str):
+                c["seLinuxUserOrRole"] = True
+                origin[vp + ("seLinuxUserOrRole",)] = where + ("seLinuxOptions", part)
+                break
+        if c["seLinuxUserOrRole"]:
+            break
+    c["hostProcess"] = False
+    origin[vp + ("hostProcess",)] = sc + ("windowsOptions", "hostProcess")
+    for where in (sc, pod_sc):
+        if r.get(where + ("windowsOptions", "hostProcess"), bool):
+            c["hostProcess"] = True
+            origin[vp + ("hostProcess",)] = where + ("windowsOptions", "hostProcess")
+            break
 
     proc = r.get(sc + ("procMount",), str)
     if proc is not None and proc not in PROC_MOUNTS:

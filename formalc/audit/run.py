@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..diagnostics import Diagnostic, Severity
+from ..diagnostics import Diagnostic, suggest
 from ..model import nodes as m
 from ..model.types import BOOL, RecordT
 from .explain import why_false
@@ -23,7 +23,8 @@ from .views import View, oci_view, pod_view
 TYPE_OF_KIND = {"pod": "Pod", "oci": "OciConfig"}
 
 
-def policies_for(spec: m.Spec, type_name: str, chosen: list[str] | None) -> list[str]:
+def policies_for(spec: m.Spec, type_name: str, chosen: list[str] | None,
+                 every: bool = False) -> list[str]:
     """The unary predicates over ``type_name`` to evaluate: ``chosen`` ones; else those the
     spec marks ``@policy``; else the top-level ones (those no other such predicate uses), in
     declaration order."""
@@ -31,6 +32,8 @@ def policies_for(spec: m.Spec, type_name: str, chosen: list[str] | None) -> list
              if len(d.params) == 1 and d.type == BOOL and isinstance(d.params[0][1], RecordT)
              and d.params[0][1].name == type_name]
     names = [d.name for d in preds]
+    if every:
+        return names
     if chosen:
         return [n for n in chosen if n in names]
     tagged = [d.name for d in preds if "policy" in d.annotations.tags]
@@ -56,6 +59,7 @@ def audit(files: list[str], spec, policies: list[str] | None = None,
     from ..artifacts.load import load_artifacts
     specs = spec if isinstance(spec, dict) else None
     report = AuditReport()
+    reported: set = set()
     sources: dict[str, str] = {}
     for f in files:
         arts, diags = load_artifacts(f, sources)
@@ -78,8 +82,9 @@ def audit(files: list[str], spec, policies: list[str] | None = None,
             if type_name is None or spec is None or type_name not in spec.types:
                 report.diagnostics.append(Diagnostic(
                     "FC608", f"the spec has no record type `{type_name}` to audit a "
-                    f"{a.kind} artifact as", a.span(()), severity=Severity.WARNING,
-                    hint="audit against specs/pss.iot (pods) or specs/threats.iot (OCI configs)"))
+                    f"{a.kind} artifact as, so it is not audited", a.span(()),
+                    hint="audit against specs/pss.iot (pods) or specs/threats.iot (OCI configs), "
+                         "or leave out --against to use both"))
                 continue
             chosen = policies_for(spec, type_name, policies)
             try:
@@ -90,13 +95,26 @@ def audit(files: list[str], spec, policies: list[str] | None = None,
                                                reason=f"internal error: {type(e).__name__}: {e}")
                                        for p in chosen)
                 continue
-            if policies and not chosen:
-                report.diagnostics.append(Diagnostic(
-                    "FC201", f"no predicate {', '.join(policies)} over `{type_name}` in the spec",
-                    None, hint="name a unary predicate of the spec over " + type_name))
+            missing = [p for p in policies or () if p not in
+                       policies_for(spec, type_name, None, every=True)]
+            if missing:
+                key = (tuple(missing), type_name)
+                if key not in reported:  # once per run, not once per artifact
+                    reported.add(key)
+                    known = policies_for(spec, type_name, None, every=True)
+                    report.diagnostics.append(Diagnostic(
+                        "FC201", f"no predicate {', '.join(f'`{p}`' for p in missing)} over "
+                        f"`{type_name}` in the spec", None,
+                        hint=suggest(missing[0], known) or
+                        f"name a unary predicate of the spec over {type_name}"))
+                continue
             first = len(report.verdicts)
             for p in chosen:
-                report.verdicts.append(_verdict(spec, a, view, p, fixes, timeout_ms))
+                try:
+                    report.verdicts.append(_verdict(spec, a, view, p, fixes, timeout_ms))
+                except Exception as e:  # never a pass, never a traceback
+                    report.verdicts.append(Verdict(a.file, a.name, p, False,
+                                                   reason=f"internal error: {type(e).__name__}: {e}"))
             if len(report.verdicts) > first:
                 report.verdicts[first].notes.extend(_metrics(spec, type_name, view))
     report.sources = sources
@@ -189,7 +207,6 @@ def _metrics(spec, type_name: str, view: View) -> list[str]:
     """The exact value of every metric of the spec over the artifact's type (the seed's
     IsolationLevel as a ratio, for example), as notes."""
     from ..machines.evaluate import evaluate
-    from ..machines.outcome import NotApplicable
     from ..model.types import format_number
     out = []
     for d in spec.definitions.values():
@@ -197,7 +214,7 @@ def _metrics(spec, type_name: str, view: View) -> list[str]:
                 and d.params[0][1].name == type_name:
             try:
                 v = evaluate(d.body, {d.params[0][0]: view.value}, spec)
-            except NotApplicable:
+            except Exception:  # a metric is information; one that cannot be computed is left out
                 continue
             out.append(f"{d.name} = {format_number(v) if not isinstance(v, int) else v}")
     return out
@@ -325,14 +342,15 @@ def _seccomp(a) -> list[Verdict]:
             findings.append(Finding(a.file, line, 1, a.name, "SeccompConsistent", kind, str(x),
                                     f"syscalls[{index}]" if index is not None else "syscalls",
                                     statement=True))
-    notes = [str(r) + (f" (line {next(x for x in r.lines if x)})" if any(r.lines) else "")
+    notes = [(f"{r.syscall}: undecided ({r.reason})" if r.status == "unknown" else str(r))
+             + (f" (line {next(x for x in r.lines if x)})" if any(r.lines) else "")
              for r in rep.reachability if r.status != "never"]
     never = sorted(r.syscall for r in rep.reachability if r.status == "never")
     if never:
         notes.append("never allowed: " + ", ".join(never))
     unknown = "; ".join(rep.unknown) or None
-    return [Verdict(a.file, a.name, "SeccompConsistent", not findings, findings,
-                    reason=unknown if not findings else None, notes=notes)]
+    return [Verdict(a.file, a.name, "SeccompConsistent", not findings and unknown is None,
+                    findings, reason=unknown if not findings else None, notes=notes)]
 
 
 #: Questions every AppArmor profile is asked (path glob, permission, what a "yes" means).
@@ -349,9 +367,13 @@ def _apparmor(a) -> Verdict:
     allow/deny overlaps (deny wins) and access to sensitive host paths are notes."""
     from ..policy.paths import Policy, Unknown, conflicts, exists_access, parse_rules, shadowed
     diags, rules = parse_rules(a.value["rules"], a.file)
-    if any(d.is_error for d in diags) or not rules:
-        return Verdict(a.file, a.name, "PathRulesConsistent", not rules, reason=None if not rules
-                       else "; ".join(d.message for d in diags if d.is_error))
+    if any(d.is_error for d in diags):  # rules that could not be read: undecided, never a pass
+        return Verdict(a.file, a.name, "PathRulesConsistent", False,
+                       reason="; ".join(f"line {d.span.line if d.span else '?'}: {d.message}"
+                                        for d in diags if d.is_error))
+    if not rules:
+        return Verdict(a.file, a.name, "PathRulesConsistent", True,
+                       notes=["the profile has no file rules: nothing to analyse"])
     policy = Policy(rules)
     findings = []
     notes = []

@@ -23,9 +23,25 @@ SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
                 "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"}
 
 #: Host paths whose bind mount gives a container the host (threat model, ContainerEscape).
-DANGEROUS_HOST_PATHS = ("/", "/proc", "/sys", "/dev", "/etc", "/boot", "/root", "/var/run/docker.sock",
+DANGEROUS_HOST_PATHS = ("/proc", "/sys", "/dev", "/etc", "/boot", "/root", "/var/run/docker.sock",
+                        "/var/lib/docker",
                         "/run/docker.sock", "/run/containerd", "/var/run/containerd",
                         "/var/lib/kubelet", "/lib/modules")
+
+#: The /proc entries `runc spec` masks that give away the host kernel (its memory, keys).
+SENSITIVE_PROC = {"/proc/kcore", "/proc/keys"}
+
+
+def _dangerous_mount(source: str) -> bool:
+    """A host path that is, holds or lies inside one of :data:`DANGEROUS_HOST_PATHS`
+    (`/var/run` holds the Docker socket; `/proc/1` lies inside `/proc`)."""
+    s = "/" + source.strip("/")
+    for d in DANGEROUS_HOST_PATHS:
+        d = "/" + d.strip("/")
+        if s == d or d == "/" or s.startswith(d + "/") or d.startswith(s.rstrip("/") + "/"):
+            return True
+    return False
+
 
 _KINDS = {None: "Unset", "RuntimeDefault": "RuntimeDefault", "Localhost": "Localhost",
           "Unconfined": "Unconfined"}
@@ -139,7 +155,9 @@ def dangerous_calls_allowed(seccomp_artifact, caps_effective, calls, arch="amd64
     out = set()
     for name in calls:
         r = report.reachability_of(name)
-        if r is None or r.status == "always" or any(_condition_holds(c, env) for c in r.when_allowed):
+        # an undecided call counts as reachable: the audit never assumes a block it did not prove
+        if r is None or r.status in ("always", "unknown") or \
+                any(_condition_holds(c, env) for c in r.when_allowed):
             out.add(name)
     return frozenset(out)
 
@@ -157,7 +175,7 @@ def oci_view(value: dict, calls: tuple[str, ...], seccomp=None, runtime: str | N
     hyp = value.get("hypervisor")
     res = value.get("resources", {}) or {}
     effective = frozenset(_cap(c) for c in caps.get("effective", []))
-    if sec is None or sec.get("defaultAction") in ("SCMP_ACT_ALLOW", "SCMP_ACT_LOG") or seccomp is None:
+    if sec is None or seccomp is None:
         allowed = frozenset(calls)
     else:
         allowed = dangerous_calls_allowed(seccomp, effective, calls)
@@ -178,10 +196,9 @@ def oci_view(value: dict, calls: tuple[str, ...], seccomp=None, runtime: str | N
         privileged=bool(value.get("privileged")),
         userns="user" in ns,
         hostNetwork="network" in host_ns, hostPID="pid" in host_ns, hostIPC="ipc" in host_ns,
-        maskedProc=any(str(p).startswith("/proc") for p in value.get("maskedPaths", [])),
+        maskedProc=SENSITIVE_PROC <= set(map(str, value.get("maskedPaths", []))),
         readonlyRoot=bool(value.get("root", {}).get("readonly")),
-        dangerousHostMount=any(m.rstrip("/") in DANGEROUS_HOST_PATHS or m == "/"
-                               for m in host_mounts),
+        dangerousHostMount=any(_dangerous_mount(m) for m in host_mounts),
         hypervisor=bool(hyp),
         kvm=bool(hyp),
         runtime=runtime if runtime != "Runc" or not hyp else
