@@ -249,6 +249,12 @@ def _graph(args) -> int:
     except GraphError as e:
         sys.stderr.write(f"formalc graph: {e}\n")
         return EXIT_ERROR
+    except (TypeError, AttributeError, KeyError, ValueError) as e:
+        # a trace file that is JSON but not the ITF shape formalc writes
+        sys.stderr.write(f"formalc graph: cannot use the trace {args.trace}: it is not an ITF "
+                         f"trace as `formalc check --trace-out` writes ({type(e).__name__})\n"
+                         if args.trace else f"formalc graph: internal error: {type(e).__name__}: {e}\n")
+        return EXIT_ERROR
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as f:

@@ -27,7 +27,7 @@ from .machine_safety import _bounded_sat, _bounded_valid, _invariant, _row
 from .machine_struct import _structural
 from .z3expr import Unsupported
 
-__all__ = ["check_symbolic", "coverage_symbolic"]
+__all__ = ["check_symbolic", "coverage_symbolic", "initial_states_exist"]
 
 
 def check_symbolic(ts, prop, kind: str, timeout_ms: int, *, max_depth: int = 1000) -> Outcome:
@@ -41,14 +41,32 @@ def check_symbolic(ts, prop, kind: str, timeout_ms: int, *, max_depth: int = 100
             o = _structural(sys, prop.name, clock, max_depth)
         else:
             o = _temporal(sys, prop, kind, clock, max_depth)
-        if sys.skipped and o.states:
-            o.warnings += ((f"the assumption(s) {', '.join(sys.skipped)} could not be encoded "
-                            f"and were left out: this run may not respect them"),)
+        if sys.skipped and o.verdict in (Verdict.VIOLATED, Verdict.SATISFIED):
+            # without those assumptions the run may be impossible: never report it as found
+            return Outcome(Verdict.UNKNOWN, o.method, depth=o.depth,
+                           reason=f"the assumption(s) {', '.join(sys.skipped)} could not be "
+                                  "encoded, so the run found may not respect them")
         return o
     except Unsupported as e:
         return Outcome(Verdict.UNKNOWN, "symbolic", reason=f"unsupported [FC401]: {e}")
     except z3.Z3Exception as e:
         return Outcome(Verdict.UNKNOWN, "symbolic", reason=f"solver error: {e}")
+
+
+def initial_states_exist(ts, timeout_ms: int) -> bool | None:
+    """Whether some state satisfies the initial conditions, the axioms (parameter bounds,
+    counts) and the spec's assumptions; None when undecided. Without one, every property of
+    the machine would hold vacuously."""
+    try:
+        sys = Sys(ts)
+        env = sys.frame("i", 0)
+        s = z3.Solver(ctx=sys.ctx)
+        s.set("timeout", max(1, int(timeout_ms)))
+        s.add(*sys.facts(env), *sys.init(env), *sys.assumptions, *sys.enc.side)
+        r = s.check()
+    except (Unsupported, z3.Z3Exception):
+        return None
+    return True if r == z3.sat else False if r == z3.unsat else None
 
 
 def coverage_symbolic(ts, timeout_ms: int) -> list[str]:

@@ -65,7 +65,7 @@ class Sys:
         self.flex = [v for v in ts.vars if not v.rigid]
         self.stutter = len(ts.transitions)
         # The spec's assumptions constrain its constants (a guard may read them). One that
-        # cannot be encoded is left out: proofs stay sound, runs may not respect it.
+        # cannot be encoded is left out, and any verdict that rests on a run becomes unknown.
         self.assumptions: list = []
         self.skipped: list[str] = []
         for a in ts.spec.assumptions:
@@ -86,8 +86,12 @@ class Sys:
     def facts(self, env) -> list:
         enc = self.enc
         out = [enc.expr(a, env) for a in self.ts.axioms]
+        # Type ranges (quantities are non-negative) bind parameters only: a variable that an
+        # update takes out of its range must show in a run, as in the explicit engine, not
+        # silently block the step.
         for v in self.ts.vars:
-            out.extend(enc.ranges(env[v.name][0], v.type))
+            if v.rigid:
+                out.extend(enc.ranges(env[v.name][0], v.type))
         return out
 
     def init(self, env) -> list:

@@ -39,6 +39,7 @@ class MachineSession:
         self._ts: dict[str, TransitionSystem] = {}
         self._graphs: dict[tuple[str, int], object] = {}
         self._coverage: dict[str, tuple[str, ...]] = {}
+        self._initial: dict[str, bool] = {}
 
     def ts(self, name: str) -> TransitionSystem:
         if name not in self._ts:
@@ -61,6 +62,14 @@ class MachineSession:
         if isinstance(g, Exception):
             raise g
         return g
+
+    def has_initial_state(self, ts: TransitionSystem, timeout_ms: int) -> bool:
+        """False only when it is decided that no initial state exists."""
+        name = ts.machine.name
+        if name not in self._initial:
+            from ..encode.machine import initial_states_exist
+            self._initial[name] = initial_states_exist(ts, timeout_ms) is not False
+        return self._initial[name]
 
     def coverage(self, ts: TransitionSystem, timeout_ms: int, engine: str) -> tuple[str, ...]:
         name = ts.machine.name
@@ -133,6 +142,11 @@ def check_machine(spec: m.Spec, check: m.Check, timeout_ms: int, text: str,
     prop = models.prop
     kind = classify(prop)
     deadline = time.monotonic() + timeout_ms / 1000
+    if not session.has_initial_state(ts, timeout_ms):
+        return _result(spec, check, text, ts, Outcome(
+            Verdict.UNKNOWN, "none", reason="the machine has no initial state (its parameters' "
+            "bounds, initial values, instance counts or the spec's assumptions contradict each "
+            "other), so every property would hold vacuously"), [], start)
     tried: list[str] = []
     outcome: Outcome | None = None
     order = _order(kind, prop, engine)

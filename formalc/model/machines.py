@@ -74,8 +74,13 @@ class MachineBuilder:
                        hint=suggest(what, list(self.decls)) if what else
                        "write `check name: M ⊨ φ` with M a machine declared with `machine M { … }`")
             return None
+        n_errors = sum(d.is_error for d in self.b.diags)
         mach = self.machine(e.machine.name)
         if mach is None:
+            if sum(d.is_error for d in self.b.diags) == n_errors and \
+                    not any(d.is_error for d in self.b.diags):
+                # the machine failed without saying why: never drop the check silently
+                self.error("FC503", f"machine `{e.machine.name}` could not be built", e.span)
             return None
         scope = machine_scope(self, mach, temporal=True)
         if isinstance(e.prop, ast.Name) and e.prop.name in m.STRUCTURAL \
@@ -263,9 +268,14 @@ class _One:
             return None
         rows = []
         for (src, ev), value in f.table:
-            if not isinstance(value, m.EnumConst):
+            dst = ground_states(value, self.b)
+            if dst is None or len(dst) != 1:
+                self.error("FC503", f"`{sig.name}({src}, {ev})` is not a state the machine "
+                           "can use as a row's target", value.span or sig.span,
+                           hint="a table used as δ gives each row a state of "
+                                f"`{S.name}` (a member, or a named value that is one)")
                 return None
-            rows.append(m.Row(src, ev, value.member, None, (), (), span=value.span))
+            rows.append(m.Row(src, ev, dst[0], None, (), (), span=value.span))
         return rows
 
     def _effects(self, scope, assignable):
