@@ -184,8 +184,10 @@ def _run(session, ts, prop, kind, timeout_ms, eng, auto) -> Outcome:
         from .explicit import check_explicit
         limit = (SMALL_EXPLICIT_LIMIT if eng == "explicit-small" else
                  AUTO_EXPLICIT_LIMIT if auto else EXPLICIT_LIMIT)
-        g = session.graph(ts, limit, time.monotonic() + timeout_ms / 1000)
-        return check_explicit(ts, prop, kind, timeout_ms, max_states=limit, graph=g)
+        deadline = time.monotonic() + timeout_ms / 1000
+        g = session.graph(ts, limit, deadline)
+        left = max(1, int((deadline - time.monotonic()) * 1000))  # one time limit for both
+        return check_explicit(ts, prop, kind, left, max_states=limit, graph=g)
     from ..encode.machine import check_symbolic
     return check_symbolic(ts, prop, kind, timeout_ms)
 
