@@ -1,0 +1,1 @@
+"""Placement as optimisation and verification (issue 5). See docs/scheduling.md."""
