@@ -123,6 +123,20 @@ MUTATIONS = [
     {"file": "specs/discovery.iot", "check": "default_probe_detection",
      "find": "defaultProbe := HealthProbe(interval: 10s, timeout: 2s, failureThreshold: 3)",
      "replace": "defaultProbe := HealthProbe(interval: 10s, timeout: 2s, failureThreshold: 7)"},
+    # the endpoint machine: a balancer that keeps routing to a marked-down endpoint, a
+    # checker that never gives up, probes that may stop for good
+    {"file": "specs/discovery.iot", "check": "routes_only_to_discovered",
+     "find": "  δ(MarkedDown, deregister) = Deregistered\n",
+     "replace": "  δ(MarkedDown, deregister) = Deregistered\n  δ(MarkedDown, route) = MarkedDown do routed := true\n"},
+    {"file": "specs/discovery.iot", "check": "no_routing_after_detection",
+     "find": "= MarkedDown when misses + 1 ≥ FailureThreshold do misses := misses + 1, routed := false",
+     "replace": "= MarkedDown when misses + 1 ≥ FailureThreshold do misses := misses + 1"},
+    {"file": "specs/discovery.iot", "check": "failure_is_detected_within_threshold",
+     "find": "  δ(MarkedDown, deregister) = Deregistered\n",
+     "replace": "  δ(MarkedDown, deregister) = Deregistered\n  δ(MarkedDown, probe) = MarkedDown do misses := misses + 1\n"},
+    {"file": "specs/discovery.iot", "check": "failed_node_leaves_discovery",
+     "find": "  fair probe\n  param FailureThreshold",
+     "replace": "  param FailureThreshold"},
     # ---------------------------------------------------------------- orchestration.iot (7.1)
     # the rollout machine: a Recreate strategy (old pods killed before new ones are ready)
     {"file": "specs/orchestration.iot", "check": "update_keeps_a_replica_serving",
