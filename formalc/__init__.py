@@ -7,6 +7,8 @@ The public API is exactly what this module exports::
     report = formalc.check(spec)                   # formalc.Report of formalc.Result
     for r in report.results:
         print(r.check, r.verdict, r.counterexample)
+    sol = formalc.solve(formalc.load("examples/plant_floor/plant.iot"))   # a placement
+    print(sol.status, sol.levels, sol.problem.named(sol.placement))
 """
 from typing import TYPE_CHECKING
 
@@ -14,11 +16,11 @@ from .checks.results import Binding, Blame, Report, Result, Verdict
 from .diagnostics import CODES, Diagnostic, Severity, Span, SpecError
 
 if TYPE_CHECKING:
-    from .api import check, check_paths, diagnose, load, loads
+    from .api import check, check_paths, diagnose, load, loads, schedule, solve
     from .model.nodes import Spec
 
 _LAZY = {"check": "api", "check_paths": "api", "diagnose": "api", "load": "api", "loads": "api",
-         "Spec": "model.nodes"}
+         "schedule": "api", "solve": "api", "Spec": "model.nodes"}
 
 
 def __getattr__(name: str):
@@ -33,7 +35,8 @@ def __getattr__(name: str):
 
 __version__ = "0.1.0"
 
-__all__ = ["load", "loads", "check", "check_paths", "diagnose", "fmt", "Spec", "Report",
+__all__ = ["load", "loads", "check", "check_paths", "diagnose", "fmt", "schedule", "solve",
+           "Spec", "Report",
            "Result", "Verdict", "Binding", "Blame", "Diagnostic", "Severity", "Span",
            "SpecError", "CODES", "__version__"]
 

@@ -178,3 +178,40 @@ def diagnose(text: str, name: str = "<string>") -> list[Diagnostic]:
     from .model.compile import compile_text
     diags, _ = compile_text(text, name, Loader(), Path.cwd())
     return diags
+
+
+def schedule(spec: Spec, name: str | None = None):
+    """The placement problem (:class:`formalc.schedule.problem.Problem`) of the schedule
+    ``name`` in ``spec`` (default: its only schedule). Raises :class:`SpecError` when the
+    schedule cannot be lowered (an empty node set, a set that is not a finite constant, …)
+    and ``KeyError`` when there is no such schedule."""
+    from .schedule.lower import lower
+    names = list(spec.schedules)
+    if name is None:
+        if len(names) != 1:
+            raise KeyError(f"name the schedule: {spec.file} has {len(names)} ({', '.join(names)})")
+        name = names[0]
+    if name not in spec.schedules:
+        raise KeyError(f"no schedule `{name}` in {spec.file}")
+    problem, diags = lower(spec, name)
+    if problem is None:
+        raise SpecError(diags, dict(spec.sources))
+    return problem
+
+
+def solve(spec_or_problem, name: str | None = None, *, time_limit: float = 60.0, seed: int = 0):
+    """Solve a schedule: ``spec_or_problem`` is a :class:`Spec` (with ``name`` choosing the
+    schedule) or a :class:`~formalc.schedule.problem.Problem` built by hand. Returns a
+    :class:`~formalc.schedule.result.Solution`: optimal (with a proof), feasible (best found,
+    bound and gap), infeasible (with an explanation) or unknown (with the reason); its
+    placement has been re-checked by the independent evaluator.
+
+    >>> sol = solve(load("examples/plant_floor/plant.iot"))      # doctest: +SKIP
+    >>> sol.status, sol.problem.named(sol.placement)["historian"]  # doctest: +SKIP
+    ('optimal', ['mdc-1', 'mdc-2'])
+    """
+    from .schedule.problem import Problem
+    from .schedule.solve import solve as _solve
+    problem = spec_or_problem if isinstance(spec_or_problem, Problem) else \
+        schedule(spec_or_problem, name)
+    return _solve(problem, time_limit, seed=seed)

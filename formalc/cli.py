@@ -1,7 +1,11 @@
-"""The command line: ``formalc check``, ``fmt``, ``explain``, ``graph``, ``audit`` and ``lint``.
+"""The command line: ``formalc check``, ``fmt``, ``explain``, ``graph``, ``audit``, ``lint``
+and ``solve``.
 
 Exit codes: 0 every check holds, 1 a check is violated, 2 the spec or the command is wrong,
 3 a check stayed unknown. The report goes to stdout, the summary and diagnostics to stderr.
+``formalc solve``: 0 every schedule solved to proven optimality (or, without an objective, a
+placement found), 1 a schedule is infeasible or a failover/scaling question is violated,
+3 a placement without a proof of optimality, or no answer within the limit.
 """
 from __future__ import annotations
 
@@ -90,6 +94,19 @@ def _parser() -> argparse.ArgumentParser:
                     help="lint only this predicate (repeatable)")
     li.add_argument("--timeout", type=float, default=5.0, metavar="S",
                     help="seconds per solver question (default 5)")
+
+    so = sub.add_parser("solve", help="place services on nodes: optimal placements with a "
+                        "proof, or infeasibility explained")
+    so.add_argument("spec", metavar="SPEC", help="an .iot file with `schedule` blocks")
+    so.add_argument("--schedule", action="append", metavar="NAME",
+                    help="the schedule to solve (repeatable; default: every schedule of SPEC)")
+    so.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
+                    help="wall-clock limit per schedule (default 60)")
+    so.add_argument("--failover", type=int, default=None, metavar="K",
+                    help="also check that the placement survives every failure of K nodes "
+                         "(stranded replicas move, the rest stay)")
+    so.add_argument("--format", choices=("text", "json"), default="text")
+    so.add_argument("--seed", type=int, default=0, help="random seed of the search (default 0)")
     return p
 
 
@@ -101,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         return {"check": _check, "fmt": _fmt, "explain": _explain,
-                "graph": _graph, "audit": _audit, "lint": _lint}[args.command](args)
+                "graph": _graph, "audit": _audit, "lint": _lint,
+                "solve": _solve}[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("formalc: interrupted\n")
         return 130
@@ -164,6 +182,11 @@ def _lint(args) -> int:
     sys.stderr.write(f"{len(results)} policies: {len(results) - bad - unknown} ok, {bad} "
                      f"contradictory or vacuous, {unknown} unknown\n")
     return EXIT_VIOLATED if bad else EXIT_UNKNOWN if unknown else EXIT_OK
+
+
+def _solve(args) -> int:
+    from .schedule.cli import solve_command
+    return solve_command(args)
 
 
 def _color(args, stream) -> bool:
