@@ -23,7 +23,8 @@ from typing import Iterable, Mapping
 
 #: Every diagnostic code formalc emits, with its one-line meaning. Bands: FC0xx input and files,
 #: FC1xx syntax, FC2xx names and modules, FC3xx types and units, FC4xx checks and the solver,
-#: FC5xx state machines, FC6xx imported artifacts (OCI configs, seccomp profiles, Kubernetes).
+#: FC5xx state machines, FC6xx imported artifacts (OCI configs, seccomp profiles, Kubernetes),
+#: FC7xx schedules.
 CODES: dict[str, str] = {
     "FC001": "a file or folder named on the command line or in an import does not exist",
     "FC002": "a file is not valid UTF-8 text",
@@ -68,9 +69,21 @@ CODES: dict[str, str] = {
     "FC504": "a temporal operator where a state predicate is required",
     "FC505": "a parameter or an instance count without bounds",
     "FC506": "an assignment to something that is not a variable of the machine, or twice in one step",
-    "FC507": "`⊨` outside a check, or applied to something that is not a machine",
+    "FC507": "`⊨` outside a check, or applied to something that is not a machine or a schedule",
     "FC508": "a composition whose components cannot be counted (a component with variables)",
     "FC509": "a structural machine property in a `check sat` (it is about every run)",
+    "FC701": "a schedule's objective names a cost or capacity the schedule does not have",
+    "FC702": "a schedule statement is missing, repeated, or named like another one",
+    "FC703": "a capacity is not `demand ≤ capacity` over one resource dimension in one unit",
+    "FC704": "an expression of a schedule mentions a variable it cannot see",
+    "FC705": "a cost is not a plain number (it has a unit or is not numeric)",
+    "FC706": "an objective is not a non-negative weighted sum of the schedule's terms",
+    "FC707": "`placements` outside a weight of `minimize`",
+    "FC708": "a number of replicas is not a whole number ≥ 0",
+    "FC709": "a schedule's service or node set is empty",
+    "FC710": "a schedule's set or value cannot be evaluated to a constant",
+    "FC711": "two services or two nodes of a schedule have the same name",
+    "FC712": "a schedule property (`S ⊨ …`) is unknown or has wrong arguments",
     "FC601": "an artifact is not valid JSON or YAML",
     "FC602": "a field of an artifact has the wrong type",
     "FC603": "an artifact has a field formalc does not know (a warning: it is not checked)",

@@ -64,6 +64,40 @@ state instead of tracking each one, so properties speak of `count(c, S)`, not of
 instances. This requires components without variables or parameters. Move the
 variables to the composition as shared `var`s, updated by rules such as
 `c.start when count(c, Running) < K do mem := mem + 64MiB`.""",
+    "FC701": """The objective of a schedule names a cost it does not declare (`minimize 2 × latncy`), or
+`peak(…)` names a capacity it does not have. An objective adds the schedule's costs, `peak`,
+`peak(c, …)` and `nodes_used`.""",
+    "FC702": """A schedule needs exactly one `services s ∈ S` and one `nodes n ∈ N`, and at most one
+`replicas: e`. Its capacities, requirements, rules and costs have distinct names, and no cost is
+called `peak`, `nodes_used` or `placements`.""",
+    "FC703": """A capacity compares the demand of one service with the capacity of one node in one
+resource dimension: `capacity memory: s.request.memory ≤ n.resources.memory`. Both sides are
+numbers or quantities of the same dimension (memory is not demanded in milliseconds), never whole
+tuples.""",
+    "FC704": """Each statement of a schedule sees its own variables: the demand of a capacity and the
+number of replicas the service `s`; the capacity the node `n`; requirements and costs both;
+`near r (a, b)` / `apart r (a, b)` their `a` and `b`; the objective none (it is about the whole
+placement — per-placement values belong in a `cost`).""",
+    "FC705": """A cost is summed over placements and weighed in the objective, so it is a plain number
+without a unit: divide a quantity by a unit, `n.connectivity.latency / 1ms`.""",
+    "FC706": """An objective is Σ wᵢ × termᵢ (+ a constant) with constant, non-negative weights made of
+literals, named values and `placements`. Not allowed: a product of two terms, a term as a divisor
+or inside a condition, a weight with a unit, a weight that comes out negative (to prefer large
+values of something, minimise a cost that decreases with it).""",
+    "FC707": """`placements` is Σ replicas, a constant of the objective: it stands in a weight only,
+multiplying a term (`minimize 4 × placements × peak`).""",
+    "FC708": """The number of replicas of every service is a whole number ≥ 0 (`replicas: s.replicas`);
+so is the count given to `scale(svc, m)`.""",
+    "FC709": """A schedule over an empty service or node set has nothing to place or nowhere to place
+it; formalc reports it instead of returning an empty placement.""",
+    "FC710": """A schedule is computed from the spec's constants: every value in its sets and
+statements needs a definition (`e3 := EdgeNode(…)`), every function a table row for the
+arguments met, and its sets are sets of values, not types (`nodes n ∈ {e1, e2}`).""",
+    "FC711": """Services and nodes are known by their `name` field: two elements of one set with the
+same name could not be told apart in a placement or an explanation.""",
+    "FC712": """The schedule properties are `S ⊨ feasible`, `S ⊨ failover(k)`, `S ⊨ scale(svc, m)` and
+`S ⊨ placed_by(plan)`, stated with `check` (they are about the schedule as a whole, so not with
+`check sat`).""",
     "FC601": """An artifact given to `formalc audit` is not valid JSON or YAML: a syntax error
 (e.g. a trailing comma in a `config.json`), a duplicate key, nesting that is too deep, or YAML
 aliases that expand too far. The location is where the parser stopped.""",

@@ -342,14 +342,16 @@ RESERVED = {"import", "check", "assume", "sat", "valid", "iff", "implies", "or",
             "in", "notin", "subset", "union", "inter", "forall", "exists", "sum", "set",
             "true", "false", "if", "then", "else", "delta",
             "machine", "initial", "final", "internal", "fair", "var", "param", "effect", "when",
-            "do", "always", "eventually", "next", "within", "until", "models", "leadsto"}
+            "do", "always", "eventually", "next", "within", "until", "models", "leadsto",
+            "schedule", "minimize"}
 # `delta` is normalised to `δ` by the parser (so a tree holding "delta" cannot come back).
 
 # Names that start with a keyword test the lexer's word boundaries.
 TRICKY = ["sets", "input", "iffy", "notes", "orders", "android", "forall2", "summary", "thence",
           "elsewhere", "truth", "falsey", "checks", "imports", "_", "δ", "α_1", "Created", "x",
           "y", "S", "cpu", "T0", "ms", "s", "MiB", "machines", "finally", "variable", "done",
-          "whenever", "nextstate", "untilx", "fairness", "state", "count"]
+          "whenever", "nextstate", "untilx", "fairness", "state", "count", "scheduled",
+          "minimizer", "replicas", "capacity", "near", "cost", "nodes", "services"]
 
 names = st.one_of(
     st.sampled_from(TRICKY),
@@ -456,6 +458,14 @@ machine_items = st.one_of(
               st.one_of(st.just(()), do_items)),
 )
 
+schedule_items = st.one_of(
+    st.builds(ast.SDomain, st.sampled_from(["services", "nodes"]), names, exprs),
+    st.builds(ast.SValue, st.just("replicas"), exprs),
+    st.builds(ast.SRule, st.sampled_from(["capacity", "require", "cost"]), names, exprs),
+    st.builds(ast.SPair, st.sampled_from(["near", "apart"]), names, names, names, exprs),
+    st.builds(ast.SMinimize, exprs),
+)
+
 module_items = st.one_of(
     st.builds(ast.Import, st.from_regex(r"[a-z]{1,5}(\.[a-z]{1,5}){0,2}", fullmatch=True)
               .filter(lambda s: not set(s.split(".")) & RESERVED), st.just(False)),
@@ -481,6 +491,8 @@ module_items = st.one_of(
     st.builds(ast.CheckStmt, st.sampled_from(["valid", "sat"]), opt_names, exprs, annotations),
     st.builds(ast.AssumeStmt, opt_names, exprs, annotations),
     st.builds(ast.MachineDecl, names, st.lists(machine_items, max_size=5).map(tuple), annotations),
+    st.builds(ast.ScheduleDecl, names, st.lists(schedule_items, max_size=5).map(tuple),
+              annotations),
 )
 modules = st.builds(lambda items: ast.Module("gen.iot", tuple(items)),
                     st.lists(module_items, max_size=6))

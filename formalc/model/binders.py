@@ -71,7 +71,8 @@ class BinderMixin:
             return True
         what = {"member": "an enumeration member", "def": "a definition", "const": "a constant",
                 "func": "a function", "enum": "a type", "record": "a type", "set": "a named set",
-                "builtin": "a built-in type"}.get(kind, "declared")
+                "builtin": "a built-in type", "machine": "a machine",
+                "schedule": "a schedule"}.get(kind, "declared")
         self.error("FC310", f"`{name}` is {what}; a bound variable needs a name of its own",
                    span, hint=f"rename the variable, e.g. `{name[0].lower()}{name[1:]}_`"
                    if name[:1].isupper() else "rename the variable")

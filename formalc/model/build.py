@@ -43,7 +43,9 @@ class Builder(CallMixin):
         self._in_progress: list[str] = []
         self.checker = ExprChecker(self, self.diags)
         from .machines import MachineBuilder
+        from .schedules import ScheduleBuilder
         self.mb = MachineBuilder(self)
+        self.sb = ScheduleBuilder(self)
 
     def annotations_of(self, decl) -> m.Annotations:
         return _annotations(decl)
@@ -93,6 +95,9 @@ class Builder(CallMixin):
                 elif isinstance(item, ast.MachineDecl):
                     if self._declare(item.name, "machine", item, mod.file, item.span):
                         self.mb.decls[item.name] = (item, mod.file)
+                elif isinstance(item, ast.ScheduleDecl):
+                    if self._declare(item.name, "schedule", item, mod.file, item.span):
+                        self.sb.decls[item.name] = (item, mod.file)
         # Larger enumerations first: a list of names that are all members of a larger one is
         # a named subset of it, not a new type.
         order = sorted(range(len(enums)), key=lambda i: (-len(enums[i][0].members), i))
@@ -256,6 +261,10 @@ class Builder(CallMixin):
         if e.kind == "machine":
             self.error("FC208", f"`{name}` is a machine, not a value", span,
                        hint=f"state its properties in a check: `check p: {name} ⊨ always …`")
+            return None
+        if e.kind == "schedule":
+            self.error("FC208", f"`{name}` is a schedule, not a value", span,
+                       hint=f"state its properties in a check: `check p: {name} ⊨ feasible`")
             return None
         self.error("FC208", f"`{name}` is a type, not a value", span,
                    hint=f"to range over it, write `∀ x: {name} • …`")
@@ -444,6 +453,7 @@ class Builder(CallMixin):
                 self.definition(name)
         self.tables()
         machines = self.mb.build_all()
+        schedules = self.sb.build_all()
         checks, assumptions = [], []
         names_seen: dict[str, Span] = {}
         for mod in self.modules:
@@ -454,7 +464,10 @@ class Builder(CallMixin):
                         assumptions.append(m.Assumption(item.name or f"{_stem(mod.file)}:{item.span.line}",
                                                         f, _annotations(item), mod.file, span=item.span))
                 elif isinstance(item, ast.CheckStmt) and mod is self.root:
-                    if isinstance(item.formula, ast.Models):
+                    left = getattr(item.formula, "machine", None)
+                    if isinstance(left, ast.Name) and left.name in self.sb.decls:
+                        f = self.sb.property(item.formula, item.kind)
+                    elif isinstance(item.formula, ast.Models):
                         f = self.mb.property(item.formula, item.kind)
                     else:
                         f = self.checker.check_bool(item.formula, Scope(), "a check")
@@ -472,7 +485,7 @@ class Builder(CallMixin):
         spec = m.Spec(self.root.file, {n: d for n, d in self.types.items()}, dict(self.functions),
                       dict(self.constants), dict(self.definitions), tuple(checks),
                       tuple(assumptions), tuple(mod.file for mod in self.modules if mod is not self.root),
-                      sources, machines=dict(machines))
+                      sources, machines=dict(machines), schedules=dict(schedules))
         return self.diags, spec
 
 

@@ -18,7 +18,8 @@ def m_set(t):
 def _describe(kind: str) -> str:
     return {"enum": "an enumeration type", "record": "a tuple type", "set": "a named set",
             "func": "a function", "const": "a constant", "def": "a definition",
-            "member": "an enumeration member", "machine": "a machine"}.get(kind, kind)
+            "member": "an enumeration member", "machine": "a machine",
+            "schedule": "a schedule"}.get(kind, kind)
 
 
 class CallMixin:

@@ -35,6 +35,11 @@ def _finish(loader: Loader, diags, mod, path):
     diags += bdiags
     if spec is not None:
         spec.sources.update(loader.sources)
+        if spec.schedules:
+            # a schedule's values (its sets, replicas, weights) are checked here, so that
+            # `formalc check` reports an empty node set like any other error in the spec
+            from ..schedule.lower import check_spec
+            diags += check_spec(spec)
     return _dedupe(diags), (spec if not any(d.is_error for d in diags) else None)
 
 

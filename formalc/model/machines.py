@@ -69,9 +69,12 @@ class MachineBuilder:
         """Type-check ``M ⊨ φ`` written as a check."""
         if not isinstance(e.machine, ast.Name) or e.machine.name not in self.decls:
             what = e.machine.name if isinstance(e.machine, ast.Name) else None
-            self.error("FC507", (f"`{what}` is not a machine" if what else
-                                 "the left side of `⊨` must name a machine"), e.machine.span,
-                       hint=suggest(what, list(self.decls)) if what else
+            schedules = list(self.b.sb.decls)
+            either = " or a schedule" if schedules else ""
+            self.error("FC507", (f"`{what}` is not a machine{either}" if what else
+                                 f"the left side of `⊨` must name a machine{either}"),
+                       e.machine.span,
+                       hint=suggest(what, list(self.decls) + schedules) if what else
                        "write `check name: M ⊨ φ` with M a machine declared with `machine M { … }`")
             return None
         n_errors = sum(d.is_error for d in self.b.diags)

@@ -283,9 +283,33 @@ class Models:
     span: Span = _span()
 
 
+@dataclass(frozen=True)
+class ScheduleProp:
+    """``S ⊨ feasible``, ``S ⊨ failover(k)``, ``S ⊨ scale(service, n)``, ``S ⊨ placed_by(p)``:
+    a property of the schedule named ``schedule``; ``args`` are constant expressions, as
+    :data:`SCHEDULE_PROPS` lists them (:func:`formalc.schedule.lower.lower_property` turns
+    them into plain values)."""
+    schedule: str
+    kind: str
+    args: tuple["Expr", ...] = ()
+    type: Type = BOOL
+    span: Span = _span()
+
+
+#: The schedule properties: their parameters, and what each one states.
+SCHEDULE_PROPS = {
+    "feasible": ((), "some placement satisfies every hard constraint"),
+    "failover": (("k",), "after any k nodes fail, the services can be placed on the others"),
+    "scale": (("service", "replicas"), "the schedule stays feasible with the service's number "
+                                       "of replicas changed to the given one"),
+    "placed_by": (("placement",), "the given placement (a set of service–node bindings) "
+                                  "satisfies every hard constraint"),
+}
+
+
 Expr = Union[Lit, EnumConst, Var, ConstRef, Apply, FuncApp, Construct, FieldGet, Not, BoolOp,
              Implies, Cmp, Member, Subset, Arith, SetOp, Neg, ToReal, SetLit, AllOf, SetCompr,
-             Card, Quant, Sum, Ite, Total, Temporal, Structural, Models]
+             Card, Quant, Sum, Ite, Total, Temporal, Structural, Models, ScheduleProp]
 
 
 def children(e) -> tuple:
@@ -462,6 +486,100 @@ class Machine:
         return bool(self.components)
 
 
+# ------------------------------------------------------------------------------ schedules
+#: The name of the objective's constant Σ replicas inside a weight (``4 × placements × peak``);
+#: a weight's expression sees it as an Int variable.
+PLACEMENTS = "placements"
+
+
+@dataclass(frozen=True)
+class ScheduleSet:
+    """``services s ∈ S`` / ``nodes n ∈ N``: the variable and the constant set it ranges over."""
+    var: str
+    set: Expr
+    elem: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """``capacity cpu: demand ≤ capacity``: per node, the demands of the replicas placed there
+    sum to at most its capacity. ``demand`` speaks of the service variable only, ``capacity``
+    of the node variable only; both have the quantity type ``type`` (a QuantT, Int or Real)."""
+    name: str
+    demand: Expr
+    capacity: Expr
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Require:
+    """``require security: n.trust ≥ s.minTrust``: a hard filter on (service, node) pairs."""
+    name: str
+    predicate: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """``near r (a, b): p`` (each replica of a runs on a node that runs b) or ``apart r (a, b):
+    p`` (no node runs both), for every pair of distinct services a, b satisfying ``p``."""
+    kind: str  # "near" | "apart"
+    name: str
+    a: str
+    b: str
+    predicate: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Cost:
+    """``cost latency: e``: a per-placement cost over the service and node variables (a plain
+    number: Int or Real)."""
+    name: str
+    body: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ObjectiveTerm:
+    """A term of an objective: a cost (``kind`` "cost", ``name``), the peak utilisation
+    (``kind`` "peak", over the capacities ``dims``; all when empty) or the number of nodes
+    used (``kind`` "nodes")."""
+    kind: str
+    name: str = ""
+    dims: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Objective:
+    """``minimize Σ wᵢ × termᵢ + c``: each weight and ``const`` is a constant Real expression
+    (literals, named values, and the Int variable :data:`PLACEMENTS`)."""
+    terms: tuple[tuple[ObjectiveTerm, Expr], ...]
+    const: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A ``schedule`` block (Definitions 6.1–7.2): services placed on nodes, with their replica
+    count (``None``: one each), capacities, requirements, affinity rules, costs and the
+    objective's levels (minimised lexicographically; none: a feasibility problem)."""
+    name: str
+    services: ScheduleSet
+    nodes: ScheduleSet
+    replicas: Expr | None
+    capacities: tuple[Capacity, ...] = ()
+    requires: tuple[Require, ...] = ()
+    pairs: tuple[PairRule, ...] = ()
+    costs: tuple[Cost, ...] = ()
+    objectives: tuple[Objective, ...] = ()
+    annotations: Annotations = Annotations()
+    module: str = field(default="", compare=False)
+    span: Span = _span()
+
+
 @dataclass(frozen=True)
 class Spec:
     """A checked spec: the declarations of a file and of everything it imports.
@@ -479,11 +597,13 @@ class Spec:
     imports: tuple[str, ...] = field(default=(), compare=False)
     sources: dict = field(default_factory=dict, compare=False, repr=False)
     machines: dict = field(default_factory=dict, compare=False)
+    schedules: dict = field(default_factory=dict, compare=False)
 
     def _key(self):
         return (sorted(self.types.items()), sorted(self.functions.items()),
                 sorted(self.constants.items()), sorted(self.definitions.items()),
-                self.checks, self.assumptions, sorted(self.machines.items()))
+                self.checks, self.assumptions, sorted(self.machines.items()),
+                sorted(self.schedules.items()))
 
     def __eq__(self, other) -> bool:  # dicts compared in order-independent form
         return isinstance(other, Spec) and self._key() == other._key()

@@ -463,7 +463,74 @@ class MachineDecl(Node):
     span: Span = _span()
 
 
-Decl = Union[EnumDecl, TupleDecl, FuncSig, ValueSig, DefDecl, ConstDecl, EntryDecl, MachineDecl]
+# ----------------------------------------------------------------------------- schedules
+@dataclass(frozen=True)
+class SDomain(Node):
+    """``services s ∈ S`` or ``nodes n ∈ N``: what the schedule places, and where."""
+    kind: str  # "services" | "nodes"
+    var: str
+    set: Expr
+    span: Span = _span()
+    var_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class SValue(Node):
+    """``replicas: e``: a per-service value."""
+    kind: str  # "replicas"
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class SRule(Node):
+    """``capacity cpu: d ≤ c``, ``require security: p`` or ``cost latency: e``."""
+    kind: str  # "capacity" | "require" | "cost"
+    name: str
+    body: Expr
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class SPair(Node):
+    """``near sidecar (a, b): p`` or ``apart brokers (a, b): p``: a rule on pairs of services."""
+    kind: str  # "near" | "apart"
+    name: str
+    a: str
+    b: str
+    body: Expr
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class SMinimize(Node):
+    """``minimize e``: one level of the (lexicographic) objective."""
+    objective: Expr
+    span: Span = _span()
+
+
+SItem = Union[SDomain, SValue, SRule, SPair, SMinimize]
+
+#: The statement words of a schedule block, by the form they take.
+SCHEDULE_DOMAINS = ("services", "nodes")
+SCHEDULE_VALUES = ("replicas",)
+SCHEDULE_RULES = ("capacity", "require", "cost")
+SCHEDULE_PAIRS = ("near", "apart")
+
+
+@dataclass(frozen=True)
+class ScheduleDecl(Node):
+    """``schedule Name { … }``; the span covers ``schedule Name`` (diagnostics point there)."""
+    name: str
+    items: tuple[SItem, ...]
+    annotations: tuple[Annotation, ...] = ()
+    span: Span = _span()
+
+
+Decl = Union[EnumDecl, TupleDecl, FuncSig, ValueSig, DefDecl, ConstDecl, EntryDecl, MachineDecl,
+             ScheduleDecl]
 Item = Union[Import, Decl, CheckStmt, AssumeStmt]
 
 

@@ -40,7 +40,8 @@ _RESERVED = {"import", "check", "assume", "sat", "valid", "iff", "implies", "or"
              "in", "notin", "subset", "union", "inter", "forall", "exists", "sum", "set",
              "true", "false", "if", "then", "else",
              "machine", "initial", "final", "internal", "fair", "var", "param", "effect", "when",
-             "do", "always", "eventually", "next", "within", "until", "models", "leadsto"}
+             "do", "always", "eventually", "next", "within", "until", "models", "leadsto",
+             "schedule", "minimize"}
 
 
 def _previous(text: str, pos: int) -> str | None:

@@ -92,7 +92,7 @@ class _Builder(Transformer):
         return children[0]
 
     binop = quantkw = checkkind = checkkw = assumekw = notkw = negkw = sumkw = boolkw = _first
-    ifkw = setkw = machinekw = temporalkw = withinkw = _first
+    ifkw = setkw = machinekw = temporalkw = withinkw = schedulekw = minimizekw = _first
 
     def atom(self, c):  # "(" expr ")": the inner expression, its span widened to the parens
         import dataclasses
@@ -379,6 +379,53 @@ class _Builder(Transformer):
         return ast.MSync(refs, guard, effects or (),
                          span=self._span(names[0], names[-1], guard, *(effects or ())))
 
+    # -- schedules -----------------------------------------------------------------------
+    def schedule_decl(self, c):
+        kw, name, *rest = _nodes(c)
+        items = tuple(x for x in rest if x is not None)
+        return ast.ScheduleDecl(str(name), items, span=self._span(kw, name))
+
+    def _word(self, t: Token, words: tuple[str, ...], form: str) -> str:
+        """The statement word ``t`` of a schedule item, which must be one of ``words``."""
+        w = str(t)
+        if w in words:
+            return w
+        from ..diagnostics import suggest
+        hint = suggest(w, words)
+        if hint is None:
+            hint = ("a schedule states `services s ∈ S`, `nodes n ∈ N`, `replicas: e`, "
+                    "`capacity c: d ≤ k`, `require r: p`, `cost c: e`, "
+                    "`near r (a, b): p`, `apart r (a, b): p` or `minimize e`")
+        raise ChainError("FC101", f"unexpected `{w}`: not a schedule statement of the form {form}",
+                         t, hint)
+
+    def s_domain(self, c):
+        word, var, dom = c
+        kind = self._word(word, ast.SCHEDULE_DOMAINS, "`… x ∈ S`")
+        return ast.SDomain(kind, str(var), dom, span=self._span(word, dom),
+                           var_span=self._tok_span(var))
+
+    def s_value(self, c):
+        word, value = c
+        kind = self._word(word, ast.SCHEDULE_VALUES, "`…: e`")
+        return ast.SValue(kind, value, span=self._span(word, value))
+
+    def s_rule(self, c):
+        word, name, body = c
+        kind = self._word(word, ast.SCHEDULE_RULES, "`… name: e`")
+        return ast.SRule(kind, str(name), body, span=self._span(word, body),
+                         name_span=self._tok_span(name))
+
+    def s_pair(self, c):
+        word, name, a, b, body = _nodes(c)
+        kind = self._word(word, ast.SCHEDULE_PAIRS, "`… name (a, b): p`")
+        return ast.SPair(kind, str(name), str(a), str(b), body, span=self._span(word, body),
+                         name_span=self._tok_span(name))
+
+    def s_minimize(self, c):
+        kw, objective = c
+        return ast.SMinimize(objective, span=self._span(kw, objective))
+
     def start(self, c):
         return tuple(c)
 
@@ -476,6 +523,10 @@ def _depth_guard(items, file: str):
     kept, diags = [], []
     for item in items:
         node = getattr(item, "formula", None) or getattr(item, "body", None) or getattr(item, "value", None)
+        if isinstance(item, ast.ScheduleDecl):  # the deepest expression of its statements
+            exprs = [getattr(it, f) for it in item.items
+                     for f in ("set", "value", "body", "objective") if hasattr(it, f)]
+            node = max(exprs, key=lambda x: getattr(x, "depth", 0), default=None)
         if node is not None and getattr(node, "depth", 0) > MAX_DEPTH:
             where = _deepest(node)
             diags.append(Diagnostic(

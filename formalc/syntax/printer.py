@@ -401,12 +401,30 @@ def _mitem(it, indent: str) -> str:
     raise TypeError(f"not a machine item: {it!r}")
 
 
-def _machine(item: ast.MachineDecl, comments=None) -> str:
-    """A machine block: one item a line, indented one step. ``comments``, from format_text:
-    ``(header, leading, trailing, tail)`` — the comments that end the `{` line, those before
-    each item (with BLANKs), those that end each item's last line, and those before `}`."""
+def _sitem(it, indent: str) -> str:
+    """One statement of a schedule block (continuation lines start with ``indent``)."""
+    if isinstance(it, ast.SDomain):
+        return _clause(f"{it.kind} {it.var} ∈", it.set, indent, None)
+    if isinstance(it, ast.SValue):
+        return _clause(f"{it.kind}:", it.value, indent, None)
+    if isinstance(it, ast.SRule):
+        return _clause(f"{it.kind} {it.name}:", it.body, indent, None)
+    if isinstance(it, ast.SPair):
+        return _clause(f"{it.kind} {it.name} ({it.a}, {it.b}):", it.body, indent, None)
+    if isinstance(it, ast.SMinimize):
+        return _clause("minimize", it.objective, indent, None)
+    raise TypeError(f"not a schedule statement: {it!r}")
+
+
+def _machine(item, comments=None) -> str:
+    """A machine or schedule block: one item a line, indented one step. ``comments``, from
+    format_text: ``(header, leading, trailing, tail)`` — the comments that end the `{` line,
+    those before each item (with BLANKs), those that end each item's last line, and those
+    before `}`."""
     header, leading, trailing, tail = comments or ((), None, None, ())
-    head = f"machine {item.name} {{"
+    is_schedule = isinstance(item, ast.ScheduleDecl)
+    render = _sitem if is_schedule else _mitem
+    head = f"{'schedule' if is_schedule else 'machine'} {item.name} {{"
     if not item.items and not header and not tail:
         return head + "}"
     lines = [" ".join([head, *header])]
@@ -419,7 +437,7 @@ def _machine(item: ast.MachineDecl, comments=None) -> str:
 
     for k, it in enumerate(item.items):
         put(leading[k] if leading else (), k == 0)
-        text = INDENT + _mitem(it, INDENT)
+        text = INDENT + render(it, INDENT)
         if trailing and trailing[k]:
             text += " " + " ".join(trailing[k])
         lines.append(text)
@@ -471,7 +489,7 @@ def _item_body(item, comments=None) -> str:
     if isinstance(item, ast.AssumeStmt):
         name = f" {item.name}:" if item.name is not None else ""
         return _formula(f"assume{name}", item.formula)
-    if isinstance(item, ast.MachineDecl):
+    if isinstance(item, (ast.MachineDecl, ast.ScheduleDecl)):
         return _machine(item, comments)
     raise TypeError(f"not a module item: {item!r}")
 
@@ -497,17 +515,19 @@ def _group(item) -> str:
         return "assume"
     if isinstance(item, ast.MachineDecl):
         return "machine"
+    if isinstance(item, ast.ScheduleDecl):
+        return "schedule"
     return "check"
 
 
 def _blank_before(prev, item) -> bool:
-    """The layout rule: a blank line where the kind of item changes, around every machine
-    block, and before an annotated item whose annotations differ from those of the item
-    before it."""
+    """The layout rule: a blank line where the kind of item changes, around every machine or
+    schedule block, and before an annotated item whose annotations differ from those of the
+    item before it."""
     if prev is None:
         return False
     anns = getattr(item, "annotations", ())
-    return _group(prev) != _group(item) or isinstance(item, ast.MachineDecl) or (bool(anns) and anns != getattr(prev, "annotations", ()))
+    return _group(prev) != _group(item) or isinstance(item, _BLOCKS) or (bool(anns) and anns != getattr(prev, "annotations", ()))
 
 
 def format_module(module: ast.Module) -> str:
@@ -516,6 +536,7 @@ def format_module(module: ast.Module) -> str:
 
 
 BLANK = None  # a blank line in a list of comment lines
+_BLOCKS = (ast.MachineDecl, ast.ScheduleDecl)  # items printed as a braced block
 
 
 def _layout(items, leading, trailing, tail, inner=None) -> str:
@@ -588,7 +609,7 @@ def format_text(text: str, name: str = "<string>") -> str:
     items = module.items
     comments = _comments(text) if "/" in text else []
     blocks = {j: _block(text, it, comments) for j, it in enumerate(items)
-              if isinstance(it, ast.MachineDecl)}
+              if isinstance(it, _BLOCKS)}
     spans = [(_start(it), blocks[j][1] if j in blocks else it.span.end_pos)
              for j, it in enumerate(items)]
     leading, trailing, tail, _, inside = _place(text, spans, comments, 0, len(text), False)
@@ -669,8 +690,8 @@ def _skip(text: str, pos: int, comments) -> int:
     return pos
 
 
-def _block(text: str, item: ast.MachineDecl, comments) -> tuple[int, int]:
-    """Where the braces of a machine block are: ``(position of {, position after })``. The
+def _block(text: str, item, comments) -> tuple[int, int]:
+    """Where the braces of a machine or schedule block are: ``(position of {, position after })``. The
     declaration's own span covers `machine Name` only (diagnostics point there)."""
     open_ = _skip(text, item.span.end_pos, comments)
     last = item.items[-1].span.end_pos if item.items else open_ + 1
