@@ -133,9 +133,9 @@ MUTATIONS = [
      "replace": "= MarkedDown when misses + 1 ≥ FailureThreshold do misses := misses + 1"},
     {"file": "specs/discovery.iot", "check": "failure_is_detected_within_threshold",
      "find": "  δ(MarkedDown, deregister) = Deregistered\n",
-     "replace": "  δ(MarkedDown, deregister) = Deregistered\n  δ(MarkedDown, probe) = MarkedDown do misses := misses + 1\n"},
+     "replace": "  δ(MarkedDown, deregister) = Deregistered\n  δ(MarkedDown, healthProbe) = MarkedDown do misses := misses + 1\n"},
     {"file": "specs/discovery.iot", "check": "failed_node_leaves_discovery",
-     "find": "  fair probe\n  param FailureThreshold",
+     "find": "  fair healthProbe\n  param FailureThreshold",
      "replace": "  param FailureThreshold"},
     # ---------------------------------------------------------------- orchestration.iot (7.1)
     # the rollout machine: a Recreate strategy (old pods killed before new ones are ready)

@@ -180,7 +180,8 @@ def _encode_result(r: Result) -> dict:
             "reason": r.reason, "assumptions": list(r.assumptions),
             "definitions": list(r.definitions),
             "values": [[b.name, _enc(b.value), b.text] for b in r.values],
-            "trace": _enc_trace(r.trace), "method": r.method, "warnings": list(r.warnings)}
+            "trace": _enc_trace(r.trace), "method": r.method, "warnings": list(r.warnings),
+            "details": list(r.details)}
 
 
 def _enc_trace(t):
@@ -210,4 +211,4 @@ def _decode_result(d: dict) -> Result:
                   assumptions=tuple(d["assumptions"]), definitions=tuple(d["definitions"]),
                   cached=True, values=tuple(Binding(n, _dec(v), t) for n, v, t in d["values"]),
                   trace=_dec_trace(d.get("trace")), method=d.get("method"),
-                  warnings=tuple(d.get("warnings", ())))
+                  warnings=tuple(d.get("warnings", ())), details=tuple(d.get("details", ())))

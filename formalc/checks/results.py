@@ -111,6 +111,7 @@ class Result:
     trace: Trace | None = None  # machine checks: the counterexample or witness run
     method: str | None = None  # machine checks: how the verdict was reached ("k-induction, k=1")
     warnings: tuple[str, ...] = ()  # machine checks: vacuity and coverage findings
+    details: tuple[str, ...] = ()  # schedule checks: the explanation, one sentence a line
 
     @property
     def counterexample(self) -> dict | None:
@@ -138,6 +139,7 @@ class Result:
             "values": [b.to_json() for b in self.values],
             "trace": self.trace.to_json() if self.trace is not None else None,
             "method": self.method, "warnings": list(self.warnings),
+            "details": list(self.details),
         }
 
 

@@ -68,6 +68,10 @@ def run_check(spec: m.Spec, c: m.Check, timeout_s: float = DEFAULT_TIMEOUT_S,
     text = formula_text(spec, c)
     start = time.perf_counter()
     try:
+        from ..model.nodes import ScheduleProp
+        if isinstance(c.formula, ScheduleProp):
+            from ..schedule.checks import check_schedule
+            return check_schedule(spec, c, int(timeout_s * 1000), text)
         if _is_machine_check(c):
             from ..machines.check import check_machine
             return check_machine(spec, c, int(timeout_s * 1000), text, engine, session)

@@ -32,6 +32,9 @@ def report_lines(report: Report, quiet: bool = False, engine: str = "auto") -> l
             mark, style = _MARK[r.verdict]
             lines.append([("  ", None), (f"{mark} {r.verdict.value:<9}", style),
                           (f" {r.check}", "bold"), (f"  ({r.time_ms:.0f} ms)", "dim")])
+            if is_schedule_result(r):  # schedule properties (S ⊨ failover(1), …)
+                lines.extend(schedule_details(r, quiet))
+                continue
             if is_machine_result(r):  # machine checks (M ⊨ φ) have their own details
                 lines.extend(machine_details(r, quiet, engine))
                 continue
@@ -69,6 +72,35 @@ def _details(r: Result) -> list[Line]:
             out.append(line)
     if r.assumptions and r.verdict is Verdict.VIOLATED:
         out.append([(f"{PAD}assumptions involved: {', '.join(r.assumptions)}", None)])
+    return out
+
+
+# ------------------------------------------------------------------------------ schedule checks
+def is_schedule_result(r: Result) -> bool:
+    """A result of a schedule property `S ⊨ p` (its method says "schedule: …")."""
+    return bool(r.method and r.method.startswith("schedule:"))
+
+
+def schedule_details(r: Result, quiet: bool = False) -> list[Line]:
+    """How a schedule property was decided, the counterexample (failed nodes, stranded
+    services) and the explanation, one sentence a line."""
+    failing = r.verdict in (Verdict.VIOLATED, Verdict.UNKNOWN)
+    if quiet and not failing:
+        return []
+    out: list[Line] = []
+    if failing:
+        out.append([(f"{PAD}{r.file}:{r.line}  {r.formula}", "dim")])
+    out.append([(f"{PAD}{_VERB[r.verdict]} {r.method[len('schedule:'):].strip()}", "dim")])
+    if r.verdict is Verdict.UNKNOWN:
+        out.append([(f"{PAD}reason: {r.reason}", "yellow")])
+    elif r.reason:
+        out.append([(f"{PAD}{r.reason}", None)])
+    if r.model and failing:
+        width = max(len("counterexample"), *(len(b.name) for b in r.model))
+        out.append([(PAD + "counterexample".ljust(width) + "  value", "bold")])
+        out.extend([[(PAD + b.name.ljust(width) + "  " + b.text, None)] for b in r.model])
+    for d in r.details:
+        out.append([(f"{PAD}{d}", None)])
     return out
 
 
