@@ -101,6 +101,17 @@ MUTATIONS = [
      "find": "else if n.connectivity.latency ≤ s.maxLatency then 1/2 else 0",
      "replace": "else if n.connectivity.latency ≤ s.maxLatency then 1/2 else 1/4"},
     # ---------------------------------------------------------------- scheduling.iot (7.2)
+    # the SeedPlacement schedule: a stricter trust rule, a halved latency budget, a runtime
+    # rule turned around
+    {"file": "specs/scheduling.iot", "check": "seed_plan_is_a_valid_placement",
+     "find": "require trust: n.trust ≥ s.minTrust",
+     "replace": "require trust: n.trust > s.minTrust"},
+    {"file": "specs/scheduling.iot", "check": "ingest_can_scale_to_two",
+     "find": "require latency: n.connectivity.latency ≤ s.maxLatency",
+     "replace": "require latency: n.connectivity.latency ≤ s.maxLatency / 2"},
+    {"file": "specs/scheduling.iot", "check": "seed_placement_is_feasible",
+     "find": "require runtime: s.runtime ∈ n.runtimes",
+     "replace": "require runtime: s.runtime ∉ n.runtimes"},
     {"file": "specs/scheduling.iot", "check": "capacity_forces_placement",
      "find": "resources: ResourceVector(cpu: 8, memory: 8GiB, storage: 1TB, network: 10Gbps, io: 20000),",
      "replace": "resources: ResourceVector(cpu: 8, memory: 16GiB, storage: 1TB, network: 10Gbps, io: 20000),"},
