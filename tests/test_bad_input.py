@@ -610,3 +610,11 @@ def test_definition_where_a_table_row_was_meant():
     assert (d.code, d.span.line, d.span.column) == ("FC202", 4, 1)
     assert "has a signature" in d.message and "`δ(a, b) = v`" in d.hint
     assert d.notes[0][1].line == 3
+
+
+def test_one_syntax_error_among_annotated_declarations_is_reported_once():
+    # `@def 6.1` on its own line belongs to the statement below it: recovering from an error
+    # elsewhere must not report every annotation line as an unfinished statement
+    text = "@def 1.1\nA = {x, y}\n\n@def 1.2\nB := {(s: 1)}\n\n@def 1.3\ncheck c: |A| = 2\n"
+    diags = formalc.diagnose(text, "ann.iot")
+    assert [(d.code, d.span.line, d.span.column) for d in diags] == [("FC101", 5, 9)]

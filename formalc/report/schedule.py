@@ -202,3 +202,45 @@ def explanation_json(why: Explanation) -> dict:
 
 def render_json(docs: list[dict]) -> str:
     return json.dumps({"schedules": docs}, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------------------------- failover
+def failover_lines(problem: Problem, rep) -> list[str]:
+    """The failover report of ``formalc solve --failover K``: the verdict, then one line per
+    failure set (what moved, or why the stranded services cannot move), then the
+    counterexample's explanation."""
+    sets = f"{rep.total} failure set{'s' if rep.total != 1 else ''} of {rep.k} node" \
+           f"{'s' if rep.k != 1 else ''}"
+    head = {"proved": f"failover: proved — the placement survives each of the {sets}",
+            "violated": f"failover: violated — not every one of the {sets} can be survived",
+            }.get(rep.verdict, f"failover: unknown — {rep.reason or 'not decided in time'}")
+    out = [head, f"  mode: {rep.mode} (" + ("replicas on surviving nodes stay, stranded ones "
+                                           "move" if rep.mode == "stranded" else
+                                           "everything may be placed again") + ")"]
+    for note in rep.notes:
+        out.append(f"  note: {note}")
+    rows = []
+    for c in rep.cases:
+        failed = ", ".join(c.failed)
+        if c.outcome == "survives":
+            what = "; ".join(f"{m.service} → {m.to_node}" for m in c.moves) or "nothing stranded"
+            rows.append([failed, "survives", what])
+        elif c.outcome == "fails":
+            rows.append([failed, "FAILS", "stranded: " + (", ".join(c.stranded) or "—")])
+        else:
+            rows.append([failed, "unknown", c.reason])
+    if rows:
+        out += _table(["failed", "outcome", "re-placement"], rows)
+    ce = rep.counterexample
+    if ce is not None and ce.explanation is not None:
+        out.append(f"  counterexample: {' and '.join(ce.failed)} down; stranded: "
+                   f"{', '.join(ce.stranded) or '—'}")
+        out += explanation_lines(ce.explanation)
+    return out
+
+
+def failover_json(rep) -> dict:
+    doc = rep.to_json()
+    for c in doc.get("cases", []):
+        c.pop("placement", None)       # one placement per case is too much for a report
+    return doc

@@ -446,6 +446,21 @@ def _get_parser() -> Lark:
 
 # ------------------------------------------------------------------------------- entry point
 _TOPLEVEL = re.compile(r"^(?=[^\s/}\])|,.+\-*])", re.M)
+# A chunk made only of annotations (`@def 6.1`) and comments belongs to the next statement.
+_ONLY_ANNOTATIONS = re.compile(r"\A(?:\s*(?:@\w+[^\n]*|//[^\n]*))*\s*\Z")
+
+
+def _statement_starts(text: str) -> list[int]:
+    """Where the statements of ``text`` start (column 1), annotations kept with theirs."""
+    starts = [m.start() for m in _TOPLEVEL.finditer(text)] or [0]
+    if starts[0] != 0:
+        starts.insert(0, 0)
+    kept = [starts[0]]
+    for a in starts[1:]:
+        if _ONLY_ANNOTATIONS.match(text[kept[-1]:a]) and "@" in text[kept[-1]:a]:
+            continue          # `@def 6.1` on its own line: the statement goes on below
+        kept.append(a)
+    return kept
 
 
 class _no_gc:
@@ -483,9 +498,7 @@ def parse(text: str, file: str = "<string>") -> tuple[list[Diagnostic], ast.Modu
 
 
 def _recover(parser: Lark, text: str, file: str, first: UnexpectedInput):
-    starts = [m.start() for m in _TOPLEVEL.finditer(text)] or [0]
-    if starts[0] != 0:
-        starts.insert(0, 0)
+    starts = _statement_starts(text)
     starts.append(len(text))
     diags: list[Diagnostic] = []
     items: list = []
