@@ -68,6 +68,16 @@ def evaluate(problem: Problem, placement) -> Evaluation:
         bad.append(Violation("shape", f"a placement needs one entry per service "
                                       f"({problem.n_services}), got {got}"))
         return Evaluation(False, bad, loads)
+    for s in problem.services:
+        if len(s.demand) != nd:
+            bad.append(Violation("shape", f"{s.name}: {len(s.demand)} demand value(s) for "
+                                          f"{nd} resource dimension(s)", s.name))
+    for n in problem.nodes:
+        if len(n.cap) != nd:
+            bad.append(Violation("shape", f"{n.name}: {len(n.cap)} capacity value(s) for "
+                                          f"{nd} resource dimension(s)", node=n.name))
+    if bad:
+        return Evaluation(False, bad, loads)
     hosts: list[set[int]] = []
     for i, (s, where) in enumerate(zip(problem.services, placement)):
         where = tuple(where)
