@@ -16,11 +16,11 @@ from .checks.results import Binding, Blame, Report, Result, Verdict
 from .diagnostics import CODES, Diagnostic, Severity, Span, SpecError
 
 if TYPE_CHECKING:
-    from .api import check, check_paths, diagnose, load, loads, schedule, solve
+    from .api import check, check_paths, diagnose, load, loads, schedule_problem, solve
     from .model.nodes import Spec
 
 _LAZY = {"check": "api", "check_paths": "api", "diagnose": "api", "load": "api", "loads": "api",
-         "schedule": "api", "solve": "api", "Spec": "model.nodes"}
+         "schedule_problem": "api", "solve": "api", "Spec": "model.nodes"}
 
 
 def __getattr__(name: str):
@@ -35,8 +35,8 @@ def __getattr__(name: str):
 
 __version__ = "0.1.0"
 
-__all__ = ["load", "loads", "check", "check_paths", "diagnose", "fmt", "schedule", "solve",
-           "Spec", "Report",
+__all__ = ["load", "loads", "check", "check_paths", "diagnose", "fmt", "schedule_problem",
+           "solve", "Spec", "Report",
            "Result", "Verdict", "Binding", "Blame", "Diagnostic", "Severity", "Span",
            "SpecError", "CODES", "__version__"]
 

@@ -180,7 +180,7 @@ def diagnose(text: str, name: str = "<string>") -> list[Diagnostic]:
     return diags
 
 
-def schedule(spec: Spec, name: str | None = None):
+def schedule_problem(spec: Spec, name: str | None = None):
     """The placement problem (:class:`formalc.schedule.problem.Problem`) of the schedule
     ``name`` in ``spec`` (default: its only schedule). Raises :class:`SpecError` when the
     schedule cannot be lowered (an empty node set, a set that is not a finite constant, …)
@@ -213,5 +213,5 @@ def solve(spec_or_problem, name: str | None = None, *, time_limit: float = 60.0,
     from .schedule.problem import Problem
     from .schedule.solve import solve as _solve
     problem = spec_or_problem if isinstance(spec_or_problem, Problem) else \
-        schedule(spec_or_problem, name)
+        schedule_problem(spec_or_problem, name)
     return _solve(problem, time_limit, seed=seed)
