@@ -107,7 +107,8 @@ def test_capacities_and_demands_are_exact_in_base_units(plant):
     cpu, mem = plant.dims
     assert (cpu.unit, cpu.show, cpu.show_scale) == ("core", "core", 1)
     assert (mem.unit, mem.show, mem.show_scale) == ("B", "GiB", GiB)
-    assert mem.fmt(512 * MiB) == "0.5GiB" and cpu.fmt(Fraction(1, 2)) == "0.5core"
+    assert mem.fmt(512 * MiB) == "512MiB" and cpu.fmt(Fraction(1, 2)) == "500m"
+    assert mem.fmt(9 * 1024 * MiB + 512 * MiB) == "9.5GiB" and cpu.fmt(Fraction(13, 2)) == "6.5core"
 
 
 def test_requirements_block_the_pairs_they_forbid(plant):
@@ -213,7 +214,7 @@ def test_seed_placement_lowers_and_its_optimum_is_the_proved_plan():
     assert [n.name for n in p.nodes] == ["edge-1", "gw-1", "region-1"]
     assert [d.name for d in p.dims] == ["cpu", "memory", "network"]
     assert p.nodes[1].cap == (4, 4 * GiB, Fraction(100_000_000, 8))  # 100Mbps in bytes/s
-    assert p.dims[2].unit == "B/s" and p.dims[2].fmt(Fraction(100_000_000, 8)) == "0.1Gbps"
+    assert p.dims[2].unit == "B/s" and p.dims[2].fmt(Fraction(100_000_000, 8)) == "100Mbps"
     assert [r.name for r in p.requirements] == ["fits", "latency", "trust", "runtime", "arch"]
     assert p.blocked[0][1] == {3}           # the broker needs Kata, which gw-1 lacks
     assert p.blocked[2][1] == {0, 2, 4}     # video does not fit gw-1, needs trust 4 and amd64

@@ -93,4 +93,5 @@ def dim(c: m.Capacity, caps: list[Fraction], loc: Loc) -> Dim:
     def length(uf) -> tuple:  # how long the capacities print (as Dim.fmt prints), larger first
         return (sum(len(Dim(c.name, unit, uf[0], uf[1]).fmt(v)) for v in values), -uf[1])
     best = min(fitting, key=length)
-    return Dim(c.name, unit, best[0], best[1], loc)
+    return Dim(c.name, unit, best[0], best[1], loc,
+               units=tuple((u, Fraction(f)) for u, f in options))

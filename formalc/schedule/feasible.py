@@ -28,6 +28,7 @@ from math import floor, gcd, lcm
 
 import z3
 
+from .z3util import pb_eq, pb_le
 from .evaluate import evaluate
 from .problem import Problem
 
@@ -292,7 +293,7 @@ class Model:
         if not terms:
             return z3.BoolVal(k == 0 if eq else k >= 0, self.ctx)
         if all(z3.is_bool(t) and c > 0 for t, c in terms):
-            return z3.PbEq(terms, k) if eq else z3.PbLe(terms, k)
+            return pb_eq(terms, k) if eq else pb_le(terms, k)
         total = z3.Sum([c * self._num(t) for t, c in terms])
         return total == k if eq else total <= k
 

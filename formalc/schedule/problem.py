@@ -59,10 +59,25 @@ class Dim:
     show: str = ""
     show_scale: Fraction = Fraction(1)
     loc: Loc = field(default_factory=Loc, compare=False)
+    #: other display units (name, base units per one) a value may print in: the largest in
+    #: which it shows exactly in 4 significant digits, else the largest not above it
+    #: (`6.5core`, `9.5GiB`, `13.05TB`)
+    units: tuple[tuple[str, Fraction], ...] = field(default=(), compare=False)
 
     def fmt(self, v) -> str:
         """``v`` (base units) as a person reads it."""
-        x = Fraction(v) / self.show_scale
+        x = Fraction(v)
+        if self.units and x != 0:
+            above = sorted(((u, f) for u, f in self.units if abs(x) >= f),
+                           key=lambda uf: -uf[1])
+            for u, f in above:               # the largest unit that shows it exactly, briefly
+                y = x / f
+                if Fraction(f"{float(y):.4g}") == y:
+                    return (f"{y.numerator}" if y.denominator == 1 else f"{float(y):.4g}") + u
+            if above:
+                u, f = above[0]
+                return f"{float(x / f):.4g}{u}"
+        x = x / self.show_scale
         num = f"{x.numerator}" if x.denominator == 1 else f"{float(x):.4g}"
         unit = self.show or self.unit
         return f"{num}{unit}" if unit else num
