@@ -27,6 +27,10 @@ def num(x) -> str:
     return f"{float(x):.6g}"
 
 
+def _n(k: int, word: str) -> str:
+    return f"{k} {word}{'' if k == 1 else 's'}"
+
+
 def pct(x) -> str:
     return f"{float(x) * 100:.1f}%"
 
@@ -68,8 +72,8 @@ def solution_lines(sol: Solution, *, title: str | None = None) -> list[str]:
     where = p.loc.where()
     lines = [f"schedule {title or p.name}{' (' + where + ')' if where else ''}: "
              f"{_HEAD[sol.status]}"]
-    lines.append(f"  {p.n_services} services, {p.placements_count()} replicas, "
-                 f"{p.n_nodes} nodes, {len(p.dims)} resource dimensions")
+    lines.append(f"  {_n(p.n_services, 'service')}, {_n(p.placements_count(), 'replica')}, "
+                 f"{_n(p.n_nodes, 'node')}, {_n(len(p.dims), 'resource dimension')}")
     if sol.status in (OPTIMAL, FEASIBLE):
         lines += _objective_lines(sol)
         lines += ["", "  placement"]
