@@ -1,7 +1,16 @@
-"""Placement as optimisation (issue 5): baselines on two instance families, one table.
+"""Placement as optimisation (issue 5): formalc against the baselines, one table.
 
 Families and the cost are defined in ``sched_gen.py`` (triplet: node count, optimum K* known
-by construction; edge: cost 4·L + 4·R·U + 2·Sh). Methods:
+by construction; edge: cost 4·L + 4·R·U + 2·Sh). For every instance and method the table
+prints: solve and wall time, the objective (re-checked by ``sched_gen.evaluate``), the
+reference (K*, or the best proven lower bound), the gap to it, whether the method proved
+optimality, the time to its first feasible placement, peak RSS, and notes (formalc: its
+status and its own proven bound). Methods:
+
+  formalc  ``formalc.schedule.engine.optimise`` on ``sched_gen.to_problem(instance)`` (the
+           same constraints and objective; see that function), seed 0, the whole time
+           limit. Its own proven lower bound is printed in the note, and on edge instances
+           it enters the reference (it is a proof: Lagrangian duality, exact arithmetic).
 
   greedy   Kubernetes-like: replicas in instance order; filter nodes (fits the remaining
            capacity in all 4 dimensions, security ≥ sec_min, no replica of the same service
@@ -27,8 +36,11 @@ method alone) with a hard kill at time limit + 30 s; peak RSS is that process's 
 objective recomputed from the placement — a solver's own objective value is never trusted.
 "proven" is yes only if the solver proved optimality and finished within the limit.
 Reference for gaps: triplets K*; edge the best lower bound known = max(``edge_lower_bound``,
-the objective of any proven-optimal run).
+formalc's proven bound, the objective of any proven-optimal run). With ``--repeats n`` every
+method runs n times (fresh processes) and the row shows medians. The machine has 2 cores and
+is noisy: compare methods within one run.
 
+    python benchmarks/bench_schedule.py --time-limit 60 --repeats 3      # the full table
     python benchmarks/bench_schedule.py --sizes 10x4 30x10 60x20 --time-limit 20
     python benchmarks/bench_schedule.py --family triplet --methods greedy ffd --sizes 120x40
 """
@@ -49,7 +61,7 @@ from _common import machine, table  # noqa: E402
 import sched_gen as G  # noqa: E402
 
 ND = len(G.DIMS)
-ALL_METHODS = ["greedy", "ffd", "z3", "cpsat"]
+ALL_METHODS = ["greedy", "ffd", "z3", "cpsat", "formalc"]
 
 
 # --------------------------------------------------------------------------- greedy
@@ -226,6 +238,22 @@ def cpsat_plain(inst: dict, time_limit: float):
     return placement, st == cp_model.OPTIMAL, note
 
 
+# --------------------------------------------------------------------------- formalc
+def formalc_run(inst: dict, time_limit: float):
+    """formalc's engine on the instance; (placement, proven, note, extra)."""
+    from formalc.schedule.engine import optimise
+    problem = G.to_problem(inst)
+    res = optimise(problem, time_limit, seed=0)
+    placement = [list(w) for w in res.placement] if res.placement is not None else None
+    bound = res.bounds[0] if res.bounds and res.bounds[0] is not None else None
+    extra = {"bound": None if bound is None else float(bound),
+             "first_s": res.first_feasible_s, "status": res.status}
+    note = res.status if res.status != "optimal" else ""
+    if res.reason and res.status != "feasible":
+        note += f" ({res.reason})"
+    return placement, res.status == "optimal", note, extra
+
+
 # --------------------------------------------------------------------------- worker
 def worker(method: str, path: str, time_limit: float) -> None:
     import resource
@@ -240,11 +268,17 @@ def worker(method: str, path: str, time_limit: float) -> None:
         placement, proven, note = z3_plain(inst, time_limit)
     elif method == "cpsat":
         placement, proven, note = cpsat_plain(inst, time_limit)
+    elif method == "formalc":
+        placement, proven, note, extra = formalc_run(inst, time_limit)
     else:
         raise SystemExit(f"unknown method {method}")
     solve = time.perf_counter() - t0
+    if method in ("greedy", "ffd"):
+        extra = {"first_s": solve if placement is not None else None}
+    elif method != "formalc":
+        extra = {}
     print(json.dumps({"placement": placement, "proven": bool(proven), "note": note,
-                      "solve_s": solve,
+                      "solve_s": solve, **extra,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -299,7 +333,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", nargs="+", default=["10x4", "30x10", "60x20", "120x40", "250x60"])
     p.add_argument("--time-limit", type=float, default=60.0)
-    p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--repeats", "--runs", dest="runs", type=int, default=1,
+                   help="runs per method and instance (medians are shown)")
     p.add_argument("--family", choices=["triplet", "edge", "both"], default="both")
     p.add_argument("--methods", nargs="+", choices=ALL_METHODS, default=ALL_METHODS)
     p.add_argument("--seed", type=int, default=1)
@@ -333,11 +368,15 @@ def main(argv=None) -> int:
                         continue
                     runs = [run_one(m, path, args.time_limit) for _ in range(args.runs)]
                     results.append((m, runs))
-                # the reference: K*, or the best lower bound known
+                # the reference: K*, or the best lower bound known (proven ones only)
                 if fam == "triplet":
                     ref = inst["known_optimum"]
                 else:
                     ref = G.edge_lower_bound(inst)
+                    for m, runs in results:
+                        for r in runs or []:
+                            if r.get("bound") is not None:
+                                ref = max(ref, r["bound"])
                 evals = {}
                 for m, runs in results:
                     for k, r in enumerate(runs or []):
@@ -347,7 +386,7 @@ def main(argv=None) -> int:
                             ref = max(ref, ev["cost"])
                 for m, runs in results:
                     if runs is None:
-                        rows.append([label, m, "-", "-", "-", "-", "-", "-", "-",
+                        rows.append([label, m, "-", "-", "-", "-", "-", "-", "-", "-",
                                      "not installed"])
                         continue
                     objs, ok, prov, bad = [], True, True, []
@@ -367,20 +406,32 @@ def main(argv=None) -> int:
                     note = "; ".join(sorted({r["note"] for r in runs if r["note"]} | set(bad)))
                     if objs and not ok:
                         note = (note + "; " if note else "") + f"{len(objs)}/{len(runs)} ok"
+                    bnds = [r["bound"] for r in runs if r.get("bound") is not None]
+                    if m == "formalc" and bnds:
+                        b = statistics.median(bnds)
+                        own = (f"own bound {b:g}" if fam == "triplet" else
+                               f"own bound {b:.2f}")
+                        if obj:
+                            own += f" (gap {100 * (obj - b) / obj:.1f}%)"
+                        note = (note + "; " if note else "") + own
+                    firsts = [r["first_s"] for r in runs if r.get("first_s") is not None]
+                    first = f"{statistics.median(firsts):.3f}" if firsts else "-"
                     rows.append([
                         label, m,
                         f"{statistics.median(solve):.2f}" if solve else "-",
                         f"{statistics.median(r['wall_s'] for r in runs):.2f}",
                         "-" if obj is None else (f"{obj:g}" if fam == "triplet" else f"{obj:.2f}"),
                         f"{ref}" if fam == "triplet" else f"{ref:.2f}",
-                        gap, "yes" if prov else "no",
+                        gap, "yes" if prov else "no", first,
                         f"{max(r['rss_mb'] for r in runs):.0f}", note])
                 print(f"  done {inst['name']}", file=sys.stderr, flush=True)
     print(table(["instance (services/replicas on nodes)", "method", "solve s", "wall s",
-                 "objective", "ref", "gap", "proven", "RSS MB", "note"], rows))
+                 "objective", "ref", "gap", "proven", "first s", "RSS MB", "note"], rows))
     print("objective: nodes used (triplet) / cost 4·L + 4·R·U + 2·Sh (edge); ref: K* (triplet) "
-          "/ best lower bound known (edge: max of sched_gen.edge_lower_bound and any proven "
-          "optimum); gap = (objective − ref) / ref")
+          "/ best proven lower bound (edge: max of sched_gen.edge_lower_bound, formalc's "
+          "proven bound and any proven optimum); gap = (objective − ref) / ref; first s: "
+          "time to the first feasible placement (greedy/ffd: their solve time; '-' where the "
+          "solver does not report it)")
     if not have_cpsat and "cpsat" in args.methods:
         print("cpsat: ortools is not importable here — skipped")
     for n in notes:

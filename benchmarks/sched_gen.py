@@ -342,6 +342,42 @@ def edge_lower_bound(inst: dict) -> float:
     return float(lin + W_UTIL * placements_count(inst) * u)
 
 
+# --------------------------------------------------------------------------- formalc
+def to_problem(inst: dict):
+    """The instance as a :class:`formalc.schedule.problem.Problem` (imported lazily, so this
+    module stays standard-library only).
+
+    Edge: one requirement ``security ≥ sec_min`` (blocking the pairs below it), cost tables
+    ``lat`` = latency/LMAX and ``short`` = max(0, sec_want − security)/4 per replica, and one
+    objective level 4·lat + 2·short + 4·R·peak — exactly :func:`evaluate`'s cost. Triplet: the
+    objective is the number of nodes used."""
+    from formalc.schedule.problem import (CostTerm, Dim, Linear, Node, Problem, Requirement,
+                                          Service, Term)
+    nodes, svcs = inst["nodes"], inst["services"]
+    dims = [Dim(name) for name in inst["dims"]]
+    pnodes = [Node(n["name"], tuple(Fraction(c) for c in n["cap"]),
+                   (("security", str(n["security"])), ("latency_ms", str(n["latency_ms"]))))
+              for n in nodes]
+    psvcs = [Service(s["name"], tuple(Fraction(x) for x in s["demand"]), s["replicas"], True,
+                     (("sec_min", str(s["sec_min"])),)) for s in svcs]
+    reqs = [Requirement("security ≥ sec_min")]
+    blocked = [[frozenset({0}) if n["security"] < s["sec_min"] else frozenset() for n in nodes]
+               for s in svcs]
+    if inst["family"] == "triplet":
+        objective = [Linear(((Term("nodes"), Fraction(1)),), text="nodes_used")]
+        costs = {}
+    else:
+        lat = tuple(tuple(placement_cost_terms(inst, s, n)[0] for n in nodes) for s in svcs)
+        short = tuple(tuple(placement_cost_terms(inst, s, n)[1] for n in nodes) for s in svcs)
+        costs = {"lat": CostTerm("lat", lat), "short": CostTerm("short", short)}
+        objective = [Linear(((Term("cost", "lat"), Fraction(W_LAT)),
+                             (Term("cost", "short"), Fraction(W_SEC)),
+                             (Term("peak"), Fraction(W_UTIL * placements_count(inst)))),
+                            text="4·lat + 2·short + 4·R·peak")]
+    return Problem(name=inst["name"], dims=dims, nodes=pnodes, services=psvcs,
+                   requirements=reqs, blocked=blocked, costs=costs, objective=objective)
+
+
 # --------------------------------------------------------------------------- JSON
 def dump(inst: dict, path) -> None:
     Path(path).write_text(json.dumps(inst, indent=1, sort_keys=True))
