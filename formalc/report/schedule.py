@@ -189,19 +189,8 @@ def solution_json(sol: Solution) -> dict:
                       for k, d in enumerate(p.dims)}}
             for j, n in enumerate(p.nodes)]
     if sol.explanation is not None:
-        doc["explanation"] = explanation_json(sol.explanation)
+        doc["explanation"] = sol.explanation.to_json()
     return doc
-
-
-def explanation_json(why: Explanation) -> dict:
-    def loc(l):
-        return {"file": l.file, "line": l.line, "column": l.col, "text": l.text}
-    return {"reasons": [{"message": r.message, "locations": [loc(l) for l in r.locs]}
-                        for r in why.reasons],
-            "relaxations": [{"message": x.message, "kind": x.kind, "subject": x.subject,
-                             "amount": x.amount, "locations": [loc(l) for l in x.locs]}
-                            for x in why.relaxations],
-            "core": list(why.core), "minimal": why.complete}
 
 
 def render_json(docs: list[dict]) -> str:

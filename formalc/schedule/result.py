@@ -47,6 +47,17 @@ class Explanation:
     core: list[str] = field(default_factory=list)   # the constraint groups of the unsat core
     complete: bool = True            # False when the core could not be minimised in time
 
+    def to_json(self) -> dict:
+        """Plain JSON data: every reason and relaxation with its spec locations."""
+        def loc(x: Loc) -> dict:
+            return {"file": x.file, "line": x.line, "column": x.col, "text": x.text}
+        return {"reasons": [{"message": r.message, "locations": [loc(x) for x in r.locs]}
+                            for r in self.reasons],
+                "relaxations": [{"message": x.message, "kind": x.kind, "subject": x.subject,
+                                 "amount": x.amount, "locations": [loc(y) for y in x.locs]}
+                                for x in self.relaxations],
+                "core": list(self.core), "minimal": self.complete}
+
 
 @dataclass
 class EngineResult:

@@ -28,22 +28,9 @@ PROVED, VIOLATED, UNKNOWN = "proved", "violated", "unknown"
 MODES = ("stranded", "replan")
 
 
-# ---------------------------------------------------------------------------------- JSON
-def _loc_json(loc: Loc) -> dict:
-    return {"file": loc.file, "line": loc.line, "col": loc.col, "text": loc.text}
-
-
 def explanation_json(e: Explanation | None) -> dict | None:
-    """An :class:`Explanation` as plain JSON data."""
-    if e is None:
-        return None
-    return {
-        "reasons": [{"message": r.message, "locs": [_loc_json(x) for x in r.locs]}
-                    for r in e.reasons],
-        "relaxations": [{"message": r.message, "kind": r.kind, "subject": r.subject,
-                         "amount": r.amount, "locs": [_loc_json(x) for x in r.locs]}
-                        for r in e.relaxations],
-        "core": list(e.core), "complete": e.complete}
+    """An :class:`Explanation` as plain JSON data (None stays None)."""
+    return None if e is None else e.to_json()
 
 
 # ---------------------------------------------------------------------------------- results
