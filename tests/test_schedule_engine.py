@@ -270,3 +270,16 @@ def test_optimal_agrees_with_brute_force(problem):
     checked(problem, res)
     if res.status == "optimal":
         assert list(res.levels) == list(truth)
+
+
+def test_a_pure_peak_level_is_proved_exactly():
+    # three 4-core services on two 10-core nodes: one node must hold two (peak 8/10), while
+    # the volume bound says only 12/20; the proof has to close the gap exactly
+    from formalc.schedule.problem import Dim, Linear, Node, Problem, Service, Term
+    p = Problem(name="peak", dims=[Dim("cpu", "core")],
+                nodes=[Node(f"n{j}", (F(10),)) for j in range(2)],
+                services=[Service(f"s{i}", (F(4),)) for i in range(3)],
+                objective=[Linear(((Term("peak"), F(1)),), text="peak")])
+    res = optimise(p, 10)
+    assert res.status == "optimal", res.reason
+    assert res.levels == [F(4, 5)] and res.bounds == [F(4, 5)]
