@@ -60,14 +60,7 @@ check grows_by_name: P ⊨ scale("engine", 0)
 """
 
 
-def errors(text: str):
-    return [d for d in formalc.diagnose(text, "t.iot") if d.is_error]
-
-
-def the_error(text: str):
-    errs = errors(text)
-    assert len(errs) == 1, [(d.code, d.message, str(d.span)) for d in errs]
-    return errs[0]
+from diagnostic_asserts import assert_diagnostic, errors, the_error  # noqa: E402
 
 
 def model(text: str) -> m.Spec:
@@ -328,13 +321,7 @@ CASES = [
 @pytest.mark.parametrize("text, code, line, col, hint, message", [c[1:] for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_bad_schedule_input(text, code, line, col, hint, message):
-    d = the_error(text)
-    assert (d.code, d.span.file, d.span.line, d.span.column) == (code, "t.iot", line, col), \
-        (d.code, d.message, str(d.span), d.hint)
-    if hint is not None:
-        assert d.hint is not None and hint in d.hint, d.hint
-    if message is not None:
-        assert message in d.message, d.message
+    assert_diagnostic(the_error(text), code, line, col, hint, message)
 
 
 def test_every_schedule_code_is_exercised():
