@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import formalc
 from formalc.model import nodes as m
 from formalc.model.compile import compile_text
 from formalc.model.types import BYTES_T, CPU_T, INT, REAL
