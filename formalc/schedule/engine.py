@@ -39,6 +39,7 @@ from fractions import Fraction
 
 from . import bounds as B
 from . import greedy, patterns
+from .engine_knapsack import KnapsackLagrangian, tighten
 from .engine_lagrange import PeakBound, PeakLagrangian
 from .engine_model import Model, State, canonical
 from .engine_peak import PeakSearch, Sweep
@@ -454,19 +455,35 @@ class _Run:
         # it starts from the balanced placement — the lowest peak known — when there is one
         self._lns(0, [], until(0.88), starts=(balanced, *starts))
         ub = self.values[0] - lv.const
-        pb.refine(float(ub), until(0.97), Fraction(1, 2000))
+        pb.refine(float(ub), until(0.92), Fraction(1, 2000))
+        below = covered = None
         if sweep is not None and sweep.steps:
-            value, _ = pb.value(deadline + 0.5, below=sweep.b,
-                                covered=self.values[0] - lv.const)
-        else:
-            value, _ = pb.value(deadline + 0.5)
+            below, covered = sweep.b, self.values[0] - lv.const
+        value, _ = pb.value(deadline + 0.5, below=below, covered=covered)
         if value is None:
             return None
+        # the same peak intervals, raised where they are weakest by a relaxation that keeps
+        # node capacities (a replica cannot be split between nodes)
+        used = [lf for lf in pb.leaves
+                if lf[4] is not None and (below is None or lf[1] < below)]
+        leaves = [(lf[1], lf[2], None if lf[4] == "empty" else lf[4]) for lf in used]
+        rest = pb.beyond if covered is None else min(pb.beyond, covered)
+        kl = KnapsackLagrangian(m, lv.lin, w, dims, budget=100)
+        knap = tighten(kl, leaves, rest, float(ub), until(0.97),
+                       prices=lambda n: lag.prices(used[n][3]))
+        if knap > value:
+            self.method("knapsack Lagrangian bound")
+            self.note(f"knapsack Lagrangian raised the bound {float(value):.6g} → "
+                      f"{float(knap):.6g}")
+            value = knap
+            self.stats["knapsack_bound"] = True
         self.stats["lagrangian_intervals"] = len(pb.leaves)
         total = lv.const + value
         why_lo = getattr(self, "peak_proof", "")
         return total, ((why_lo + "; and a ") if why_lo else "") + (
                        f"Lagrangian relaxation over {len(pb.leaves)} peak interval(s) in "
                        f"[{float(u_lo):.4f}, {float(u_hi):.4f}] (every replica priced at its "
-                       f"cheapest node plus its share of the capacity it uses): cost ≥ "
-                       f"{float(total):.6g}")
+                       f"cheapest node plus its share of the capacity it uses)"
+                       + (", raised by a relaxation keeping node capacities (one 0-1 "
+                          "knapsack per node)" if self.stats.get("knapsack_bound") else "")
+                       + f": cost ≥ {float(total):.6g}")
