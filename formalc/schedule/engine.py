@@ -356,39 +356,40 @@ class _Run:
             T = Fraction((lo + hi) / 2).limit_denominator(100000)
             if not lo < T < hi:
                 break
-            enc = Encoding(m, seed=self.seed, symmetry=True, levels=1, peak_limit=T)
-            status, got = enc.improve(None, max(0.01, min(3.0, deadline - time.perf_counter())))
-            if status == SAT and m.valid(got):
-                starts.append(got)
-                self.offer(got, f"peak probe ≤ {float(T):.4f}", 1)
-                hi = m.peak_exact(m.loads_of(got), dims)
-            elif status == UNSAT:
-                lo = T
-                self.peak_proof = (f"Z3 proved that no placement keeps every node at or "
-                                   f"below {float(T):.2%}")
-                self.note(f"peak > {float(T):.4f} (Z3 unsat)")
-            else:
+            got = self._one_probe(T, False, dims, deadline, starts)
+            if got is None:
                 break
+            lo, hi = (T, hi) if got == UNSAT else (lo, got)
         # Peaks are finitely many fractions: once the bisection is narrow, ask whether any
         # placement stays strictly below the best peak found. Unsat proves that peak exact.
         for _ in range(3):
             if not lo < hi or time.perf_counter() >= deadline:
                 break
-            enc = Encoding(m, seed=self.seed, symmetry=True, levels=1, peak_limit=hi,
-                           peak_strict=True)
-            status, got = enc.improve(None, max(0.01, min(3.0, deadline - time.perf_counter())))
-            if status == SAT and m.valid(got):
-                starts.append(got)
-                self.offer(got, f"peak probe < {float(hi):.4f}", 1)
-                hi = m.peak_exact(m.loads_of(got), dims)
-            elif status == UNSAT:
-                lo = hi
-                self.peak_proof = (f"Z3 proved that no placement keeps every node strictly "
-                                   f"below {float(hi):.2%}")
-                self.note(f"peak ≥ {float(hi):.4f} (Z3 unsat)")
-            else:
+            got = self._one_probe(hi, True, dims, deadline, starts)
+            if got is None:
                 break
+            lo, hi = (hi, hi) if got == UNSAT else (lo, got)
         return lo, starts[-3:]
+
+    def _one_probe(self, T: Fraction, strict: bool, dims, deadline: float, starts: list):
+        """Is there a placement with every node at or below (``strict``: below) ``T``?
+        UNSAT (and the proof noted), the new best peak (the placement kept in ``starts``), or
+        None when Z3 gave no answer in time."""
+        m = self.m
+        enc = Encoding(m, seed=self.seed, symmetry=True, levels=1, peak_limit=T,
+                       peak_strict=strict)
+        status, got = enc.improve(None, max(0.01, min(3.0, deadline - time.perf_counter())))
+        rel, word = ("<", "strictly below") if strict else ("≤", "at or below")
+        if status == SAT and m.valid(got):
+            starts.append(got)
+            self.offer(got, f"peak probe {rel} {float(T):.4f}", 1)
+            return m.peak_exact(m.loads_of(got), dims)
+        if status == UNSAT:
+            self.peak_proof = (f"Z3 proved that no placement keeps every node {word} "
+                               f"{float(T):.2%}")
+            self.note(f"peak {'≥' if strict else '>'} {float(T):.4f} (Z3 unsat)")
+            return UNSAT
+        return None
 
     def _peak_level(self, deadline: float):
         """Search and bound ``lin + w·peak``; returns (bound, proof) or None."""
