@@ -1,11 +1,13 @@
-"""The command line: ``formalc check``, ``fmt``, ``explain``, ``graph``, ``audit``, ``lint``
-and ``solve``.
+"""The command line: ``formalc check``, ``fmt``, ``explain``, ``graph``, ``audit``, ``lint``,
+``solve`` and ``conform``.
 
 Exit codes: 0 every check holds, 1 a check is violated, 2 the spec or the command is wrong,
 3 a check stayed unknown. The report goes to stdout, the summary and diagnostics to stderr.
 ``formalc solve``: 0 every schedule solved to proven optimality (or, without an objective, a
 placement found), 1 a schedule is infeasible or a failover/scaling question is violated,
 3 a placement without a proof of optimality, or no answer within the limit.
+``formalc conform``: 0 no difference found in the generated traces (tested, not proved), 1 a
+difference between the spec and the implementation (or between two implementations).
 """
 from __future__ import annotations
 
@@ -107,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
                          "(stranded replicas move, the rest stay)")
     so.add_argument("--format", choices=("text", "json"), default="text")
     so.add_argument("--seed", type=int, default=0, help="random seed of the search (default 0)")
+
+    from .conform.cli import add_parser as add_conform
+    add_conform(sub)
     return p
 
 
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"check": _check, "fmt": _fmt, "explain": _explain,
                 "graph": _graph, "audit": _audit, "lint": _lint,
-                "solve": _solve}[args.command](args)
+                "solve": _solve, "conform": _conform}[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("formalc: interrupted\n")
         return 130
@@ -187,6 +192,11 @@ def _lint(args) -> int:
 def _solve(args) -> int:
     from .schedule.cli import solve_command
     return solve_command(args)
+
+
+def _conform(args) -> int:
+    from .conform.cli import conform_command
+    return conform_command(args)
 
 
 def _color(args, stream) -> bool:

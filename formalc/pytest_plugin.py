@@ -9,6 +9,13 @@ For a project's own tests the ``formalc_check`` fixture asserts that a check of 
 
     def test_lifecycle(formalc_check):
         formalc_check("specs/lifecycle.iot", "deleted_absorbing")
+
+and the ``formalc_conform`` fixture, with the ``conformance`` marker, that an implementation
+conforms to a machine (see :mod:`formalc.testing`)::
+
+    @pytest.mark.conformance("specs/lifecycle.iot", "Lifecycle")
+    def test_runtime(formalc_conform):
+        formalc_conform(ObjectAdapter(MyContainer, [...]))
 """
 from __future__ import annotations
 
@@ -113,6 +120,33 @@ class SpecErrorItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, 0, "spec errors"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "conformance(spec, machine, **options): the spec and machine (and "
+        "formalc.conform options) the formalc_conform fixture checks an adapter against")
+
+
+@pytest.fixture
+def formalc_conform(request):
+    """``formalc_conform(adapter, **options)`` checks ``adapter`` against the spec and machine
+    of the test's ``conformance`` marker (options there are defaults, the call's override) and
+    fails the test with formalc's report on a difference. Returns the report."""
+    marker = request.node.get_closest_marker("conformance")
+    if marker is None or len(marker.args) < 2:
+        pytest.fail("formalc_conform needs @pytest.mark.conformance(spec, machine)",
+                    pytrace=False)
+    spec, machine = marker.args[:2]
+
+    def run(adapter, **options):
+        from .conform.engine import conform
+        kw = {"seed": 0, **marker.kwargs, **options}
+        report = conform(spec, machine, adapter, **kw)
+        if not report.ok:
+            pytest.fail(report.to_text(), pytrace=False)
+        return report
+    return run
 
 
 @pytest.fixture

@@ -112,7 +112,9 @@ class StateGraph:
         return f"explicit ({len(self.states):,} states, {self.n_transitions:,} transitions)"
 
 
-def _initial_states(ts: TransitionSystem) -> list[tuple]:
+def initial_states(ts: TransitionSystem) -> list[tuple]:
+    """Every initial state of ``ts`` (parameters over their ranges), as tuples in ``ts.vars``
+    order."""
     spec = ts.spec
     inits: dict[str, object] = {}
     extra = []
@@ -173,7 +175,7 @@ def explore(ts: TransitionSystem, max_states: int = 200_000, deadline: float | N
         compiled.append((compile_expr(t.guard, spec),
                          tuple((pos[n], compile_expr(e, spec)) for n, e in t.updates)))
     states, index, parent, dist, enabled = G.states, G.index, G.parent, G.dist, G.enabled
-    for s in _initial_states(ts):
+    for s in initial_states(ts):
         index[s] = len(states)
         G.initial.append(len(states))
         states.append(s)
