@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import os
 
-from .conform.engine import ConformanceReport, conform
+from .conform.engine import conform
+from .conform.results import ConformanceReport
 
 #: The environment variable that turns "runtime unavailable" from a skip into a failure.
 REQUIRE_RUNTIME_ENV = "FORMALC_REQUIRE_RUNTIME"

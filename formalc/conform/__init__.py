@@ -7,8 +7,9 @@
 See docs/conformance.md.
 """
 from .adapter import ACCEPTED, Adapter, ObjectAdapter, Outcome
-from .engine import (ConformanceReport, Finding, Mismatch, Options, Step, conform,
-                     machine_class, settle)
+from .engine import conform, machine_class
+from .results import ConformanceReport, Finding, Mismatch, Options, Step
+from .run import settle
 from .spec_side import ConformError, SpecAdapter, SpecMachine
 
 __all__ = ["ACCEPTED", "Adapter", "ConformError", "ConformanceReport", "Finding", "Mismatch",

@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from .adapter import Outcome, adapter_events, adapter_name
-from .engine import Finding, Mismatch, Options, Step, _load, _round, _runtime_seconds, tour_cases
+from .engine import _load, _round, _runtime_seconds, tour_cases
+from .results import Finding, Mismatch, Options, Step
 from .spec_side import ConformError, SpecMachine
 
 

@@ -1,7 +1,7 @@
 """Conformance reports as text, and replay transcripts as runnable Python."""
 from __future__ import annotations
 
-from .engine import ConformanceReport, Finding
+from .results import ConformanceReport, Finding
 
 
 def _expected_names(step_expected: str) -> list[str]:
