@@ -56,6 +56,11 @@ def add_parser(sub) -> None:
     c.add_argument("--schedule", metavar="NAME", help="the schedule for --scheduler")
     c.add_argument("--time-limit", type=float, default=10.0, metavar="S",
                    help="formalc's solver limit per instance with --scheduler (default 10)")
+    c.add_argument("--policy", metavar="NAME",
+                   help="security enforcement: run probes of this policy of SPEC in real runc "
+                        "and compare each outcome with the verdict Z3 proves (docs/enforcement.md)")
+    c.add_argument("--all-probes", action="store_true",
+                   help="with --policy: every probe of the catalogue instead of --examples draws")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--transcripts", metavar="DIR",
                    help="also write each finding's replay transcript to DIR/finding-K.py")
@@ -126,6 +131,8 @@ def conform_command(args) -> int:
             raise UsageError(f"cannot read {args.spec}: {e.strerror or e}") from None
         if args.scheduler:
             return _scheduler(args, spec)
+        if args.policy:
+            return _enforcement(args, spec)
         if not args.machine:
             names = ", ".join(sorted(spec.machines)) or "none"
             raise UsageError(f"--machine is required (machines in {args.spec}: {names})")
@@ -184,5 +191,26 @@ def _scheduler(args, spec) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(report.to_text())
+        text = report.to_text()
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return report.exit_code
+
+
+def _enforcement(args, spec) -> int:
+    from .bundle import RuntimeUnavailable
+    from .probes import PolicyError, SpecFacts, SpecShapeError, all_probes, check_enforcement
+    try:
+        facts = SpecFacts.of(spec)
+        probes = all_probes(facts, facts.policy(args.policy)) if args.all_probes else None
+        report = check_enforcement(facts, args.policy, probes, examples=args.examples,
+                                   seed=args.seed or 0, runtime=args.runtime or "runc")
+    except RuntimeUnavailable as e:
+        raise UsageError(f"{args.runtime or 'runc'} cannot be used here: {e}") from None
+    except (PolicyError, SpecShapeError, KeyError) as e:
+        raise UsageError(str(e).strip("'\"")) from None
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        text = report.to_text()
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return report.exit_code
