@@ -136,3 +136,32 @@ def test_every_container_is_removed(runc):
         rt.create("x", rt.bundle(["/bin/sleep", "30"]))
         keep = rt.root
     assert not keep.exists()
+
+
+def test_a_process_exiting_on_its_own_is_an_internal_event(runc):
+    import time
+
+    from formalc.conform.results import Options
+    from formalc.conform.run import Run
+    from formalc.conform.spec_side import SpecMachine
+    sm = SpecMachine(formalc.load(OCI), "Runc")
+    a = RuntimeAdapter(runc, workload=("sleep", "0.1"))
+    a.bind(sm)
+    stats: dict = {}
+    try:
+        run = Run(sm, a, Options(), frozenset(), stats)
+        run.step("ociCreate")
+        run.step("ociStart")
+        time.sleep(0.5)                      # the workload exits meanwhile
+        run.step("ociTerm")                  # runc: "container not running"
+        last = run.steps[-1]
+        assert (last.outcome.accepted, last.observed) == (False, "Stopped")
+        assert last.expected == "refused"
+        assert stats["internal_moves"] == 1 and {sm.state_of(s) for s in run.belief} == \
+            {"Stopped"}
+    finally:
+        a.close()
+    # and whole generated runs with a short-lived workload agree with the spec
+    r = conform(OCI, "Runc", RuntimeAdapter(runc, workload=("sleep", "0.05")), examples=5,
+                seed=2, tour=False)
+    assert r.ok, r.to_text()

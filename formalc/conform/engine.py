@@ -282,7 +282,8 @@ def conform(spec, machine: str, adapter, *, examples: int = 100, steps: int = 20
         polls=stats.get("polls", 0), rounds=rounds, seconds=seconds,
         runtime_seconds=None if rt0 is None or rt1 is None else rt1 - rt0,
         setup=setup_fn() if callable(setup_fn) else None, complete=complete,
-        tour_cases=stats.get("tour_cases", 0), tour_complete=stats.get("tour_complete", True))
+        tour_cases=stats.get("tour_cases", 0), tour_complete=stats.get("tour_complete", True),
+        internal_moves=stats.get("internal_moves", 0))
 
 
 def _runtime_seconds(adapter) -> float | None:

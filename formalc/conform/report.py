@@ -64,6 +64,9 @@ def render_text(r: ConformanceReport, transcripts: bool = True) -> str:
     out.append(f"  tried: {tour}, then {r.examples} generated traces; {r.steps} events in all; "
                f"seed {r.seed}")
     out.append(f"  events exercised: {', '.join(r.events)}")
+    if r.internal_moves:
+        out.append(f"  internal events seen: {r.internal_moves} observation(s) explained only by "
+                   "the implementation's own moves (e.g. a process exiting)")
     if r.not_exercised:
         out.append(f"  not exercised (the adapter has no such operation): "
                    f"{', '.join(r.not_exercised)}")

@@ -129,6 +129,7 @@ class ConformanceReport:
     complete: bool = True  # False: stopped at max_findings, more may exist
     tour_cases: int = 0
     tour_complete: bool = True
+    internal_moves: int = 0  # observations only internal events explain (e.g. exits)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +153,7 @@ class ConformanceReport:
                 "examples": self.examples, "steps": self.steps, "polls": self.polls,
                 "rounds": self.rounds, "complete": self.complete,
                 "tour_cases": self.tour_cases, "tour_complete": self.tour_complete,
+                "internal_moves": self.internal_moves,
                 "events": list(self.events), "not_exercised": list(self.not_exercised),
                 "seconds": round(self.seconds, 3),
                 "runtime_seconds": None if self.runtime_seconds is None

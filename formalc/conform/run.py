@@ -158,6 +158,12 @@ class Run:
             exp = sm.states_text(allowed) + (_described(sm, allowed, True) if vals else "")
             self._mismatch(kind, event, before, exp, raw, vals, out.detail, pre, allowed)
         else:
+            # where the event alone leads, from the belief before any internal move
+            direct = {n for b in self.belief for n in sm.successors(b, event)} \
+                if out.accepted else {b for b in self.belief if not sm.successors(b, event)}
+            if not matching & direct:
+                # only internal events explain what was seen (a process exited by itself)
+                self.stats["internal_moves"] = self.stats.get("internal_moves", 0) + 1
             self.belief = matching
             self.current = sm.state_of(next(iter(matching)))
         self._check_invariants(self.belief, raw)
