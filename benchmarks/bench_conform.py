@@ -49,7 +49,7 @@ def raw_cycles(n: int = 30) -> dict:
 
 
 def one_run(examples: int, steps: int, seed: int) -> dict:
-    r = conform(ROOT / "specs" / "oci_runtime.iot", "Runc", RuntimeAdapter("runc"),
+    r = conform(ROOT / "specs" / "oci_runtime.iot", "RuncLifecycle", RuntimeAdapter("runc"),
                 examples=examples, steps=steps, seed=seed)
     if not r.ok:
         print(r.to_text())

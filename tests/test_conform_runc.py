@@ -47,7 +47,7 @@ def runc():
 
 
 def test_runc_conforms_to_the_observed_spec(runc):
-    r = conform(OCI, "Runc", RuntimeAdapter(runc), examples=15, seed=11)
+    r = conform(OCI, "RuncLifecycle", RuntimeAdapter(runc), examples=15, seed=11)
     assert r.ok, r.to_text()
     assert r.tour_cases == 64 and r.tour_complete       # 8 beliefs × 8 commands
     assert r.events == ("ociCreate", "ociStart", "ociPause", "ociResume", "ociKill", "ociTerm",
@@ -97,7 +97,7 @@ def test_transcript_drives_runc_again(runc, tmp_path):
 
 def test_runc_against_its_spec_simulated_and_the_seed(runc):
     spec = formalc.load(OCI)
-    same = differential(spec, "Runc", RuntimeAdapter(runc), SpecAdapter(spec, "Runc"),
+    same = differential(spec, "RuncLifecycle", RuntimeAdapter(runc), SpecAdapter(spec, "RuncLifecycle"),
                         examples=5, seed=1)
     assert same.ok, same.to_text()
     seed = formalc.load(LIFECYCLE)
@@ -120,7 +120,7 @@ def test_the_runc_backed_model_passes_runc_through(runc):
 
 def test_crun_where_it_works(runc):
     require_runtime("crun")
-    r = differential(formalc.load(OCI), "Runc", RuntimeAdapter("runc"), RuntimeAdapter("crun"),
+    r = differential(formalc.load(OCI), "RuncLifecycle", RuntimeAdapter("runc"), RuntimeAdapter("crun"),
                      examples=5, seed=1)
     assert r.examples > 0     # divergences are findings about crun, reported, not asserted
 
@@ -144,7 +144,7 @@ def test_a_process_exiting_on_its_own_is_an_internal_event(runc):
     from formalc.conform.results import Options
     from formalc.conform.run import Run
     from formalc.conform.spec_side import SpecMachine
-    sm = SpecMachine(formalc.load(OCI), "Runc")
+    sm = SpecMachine(formalc.load(OCI), "RuncLifecycle")
     a = RuntimeAdapter(runc, workload=("sleep", "0.1"))
     a.bind(sm)
     stats: dict = {}
@@ -162,6 +162,6 @@ def test_a_process_exiting_on_its_own_is_an_internal_event(runc):
     finally:
         a.close()
     # and whole generated runs with a short-lived workload agree with the spec
-    r = conform(OCI, "Runc", RuntimeAdapter(runc, workload=("sleep", "0.05")), examples=5,
+    r = conform(OCI, "RuncLifecycle", RuntimeAdapter(runc, workload=("sleep", "0.05")), examples=5,
                 seed=2, tour=False)
     assert r.ok, r.to_text()

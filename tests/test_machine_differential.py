@@ -142,9 +142,9 @@ def _structural_claim(ts, name, s) -> bool:
 def _reaches(ts, labels, target) -> bool:
     """Whether following the event labels ``labels`` from an initial state can end in a state
     occupying control state ``target`` ("S" or "c.S")."""
-    from formalc.machines.explicit import _initial_states  # initial states only
+    from formalc.machines.explicit import initial_states  # initial states only
     names = [v.name for v in ts.vars]
-    cur = [dict(zip(names, s)) for s in _initial_states(ts)]
+    cur = [dict(zip(names, s)) for s in initial_states(ts)]
     for lab in labels:
         nxt = []
         for s in cur:
