@@ -131,6 +131,9 @@ MUTATIONS = [
     {"file": "specs/oci_runtime.iot", "check": "runc_stopped_is_not_restartable",
      "find": "δ(Stopped, ociDelete) = Deleted",
      "replace": "δ(Stopped, ociDelete) = Created"},
+    {"file": "specs/oci_runtime.iot", "check": "runc_pending_term_only_before_start",
+     "find": "δ(Created, ociStart) = Running do started := true",
+     "replace": "δ(Created, ociStart) = Running do started := true, termPending := true"},
     # ---------------------------------------------------------------- enforcement.iot (5.4)
     {"file": "specs/enforcement.iot", "check": "stricter_allows_less",
      "find": "a.caps ⊆ b.caps", "replace": "b.caps ⊆ a.caps"},

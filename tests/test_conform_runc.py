@@ -49,7 +49,7 @@ def runc():
 def test_runc_conforms_to_the_observed_spec(runc):
     r = conform(OCI, "RuncLifecycle", RuntimeAdapter(runc), examples=15, seed=11)
     assert r.ok, r.to_text()
-    assert r.tour_cases == 64 and r.tour_complete       # 8 beliefs × 8 commands
+    assert r.tour_cases == 88 and r.tour_complete       # 11 beliefs × 8 commands
     assert r.events == ("ociCreate", "ociStart", "ociPause", "ociResume", "ociKill", "ociTerm",
                         "ociDelete", "ociForceDelete")
     assert r.runtime_seconds and r.runtime_seconds < r.seconds
