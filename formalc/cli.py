@@ -1,5 +1,5 @@
 """The command line: ``formalc check``, ``fmt``, ``explain``, ``graph``, ``audit``, ``lint``,
-``solve`` and ``conform``.
+``solve``, ``conform``, ``extract`` and ``trace``.
 
 Exit codes: 0 every check holds, 1 a check is violated, 2 the spec or the command is wrong,
 3 a check stayed unknown. The report goes to stdout, the summary and diagnostics to stderr.
@@ -8,6 +8,10 @@ placement found), 1 a schedule is infeasible or a failover/scaling question is v
 3 a placement without a proof of optimality, or no answer within the limit.
 ``formalc conform``: 0 no difference found in the generated traces (tested, not proved), 1 a
 difference between the spec and the implementation (or between two implementations).
+``formalc extract``: 0 every formula of the document parsed, 1 some are partial or unparsed (each
+listed with its line and reason), 2 the document cannot be read or the skeleton not written.
+``formalc trace``: 0 the matrix was produced (with ``--require-all``: and it has no problem), 1
+``--require-all`` and a problem, 2 an unreadable document or spec errors.
 """
 from __future__ import annotations
 
@@ -112,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
 
     from .conform.cli import add_parser as add_conform
     add_conform(sub)
+    from .extract.cli import add_parser as add_extract
+    add_extract(sub)
+    from .trace.cli import add_parser as add_trace
+    add_trace(sub)
     return p
 
 
@@ -124,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"check": _check, "fmt": _fmt, "explain": _explain,
                 "graph": _graph, "audit": _audit, "lint": _lint,
-                "solve": _solve, "conform": _conform}[args.command](args)
+                "solve": _solve, "conform": _conform, "extract": _extract,
+                "trace": _trace}[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("formalc: interrupted\n")
         return 130
@@ -197,6 +206,16 @@ def _solve(args) -> int:
 def _conform(args) -> int:
     from .conform.cli import conform_command
     return conform_command(args)
+
+
+def _extract(args) -> int:
+    from .extract.cli import extract_command
+    return extract_command(args)
+
+
+def _trace(args) -> int:
+    from .trace.cli import trace_command
+    return trace_command(args)
 
 
 def _color(args, stream) -> bool:
