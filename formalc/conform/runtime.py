@@ -87,8 +87,8 @@ class RuntimeAdapter:
         return self.rt.seconds
 
     def reset(self) -> None:
-        if self.cid is not None:
-            self.rt.delete(self.cid, force=True)
+        if self.cid is not None:   # the previous trace's container goes in the background
+            self.rt.delete_later(self.cid)
         self._n += 1
         self.cid = f"formalc-{self._n}"
         if self.create_on_reset or self.create_on_reset is None:
