@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .compare import compare
 from .model import Coverage, Location, Problem, Row, TraceReport
-from .specs import Outcome, SpecCheck, SpecIndex
+from .specs import Outcome, SpecCheck, SpecIndex, verdict_key
 
 _NOT_RUN = Outcome(None)
 
@@ -141,7 +141,7 @@ def _coverage(number: str, tagged, index: SpecIndex, outcomes: dict) -> list[Cov
             via = "mention"
         else:
             continue
-        out.append(Coverage(c, via, hit, outcomes.get((c.file, c.name), _NOT_RUN)))
+        out.append(Coverage(c, via, hit, outcomes.get(verdict_key(c.file, c.name), _NOT_RUN)))
     return out
 
 

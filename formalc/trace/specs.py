@@ -11,6 +11,8 @@ comparison with the document never touches the model's classes.
 """
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,8 +242,14 @@ def run_verdicts(paths: list[str], *, timeout: float, jobs: int | None, cache: b
     from ..model.loader import DEFAULT_MAX_SIZE
     report = check_paths(paths, timeout=timeout, jobs=jobs, cache=cache,
                          max_size=max_size or DEFAULT_MAX_SIZE)
-    return {(r.file, r.check): Outcome(r.verdict.value, r.reason, r.cached)
+    return {verdict_key(r.file, r.check): Outcome(r.verdict.value, r.reason, r.cached)
             for r in report.results}
+
+
+def verdict_key(file: str, check: str) -> tuple[str, str]:
+    """How verdicts are looked up: by the file's real path (the cache may hold a file under
+    another spelling of its path than the one given now) and the check's name."""
+    return (os.path.realpath(file), check)
 
 
 def cached_verdicts(index: SpecIndex) -> dict[tuple[str, str], Outcome]:
@@ -258,5 +266,5 @@ def cached_verdicts(index: SpecIndex) -> dict[tuple[str, str], Outcome]:
         for c in spec.checks:
             r = rc.get(key, c.name)
             if r is not None:
-                out[(r.file, r.check)] = Outcome(r.verdict.value, r.reason, True)
+                out[verdict_key(spec.file, c.name)] = Outcome(r.verdict.value, r.reason, True)
     return out
