@@ -42,12 +42,19 @@ def kinds(report):
 # ------------------------------------------------------------------------------ verdicts
 def test_a_faithful_implementation_passes(lifecycle):
     r = conform(lifecycle, "Lifecycle", adapter(fx.Container), examples=40, seed=0)
-    assert r.ok and r.verdict == "passed" and r.findings == []
+    # exit and probe are command events of Lifecycle the adapter cannot perform: never a
+    # full pass unless the caller chose the events
+    assert r.ok and r.verdict == "partial" and r.findings == []
     assert r.events == fx.EVENTS
-    assert r.not_exercised == ("exit", "probe")       # events the adapter cannot perform
-    assert r.tour_cases == 30 and r.tour_complete     # 5 states × 6 events
+    assert r.not_exercised == ("exit", "probe")
+    assert r.tour_cases == 30 and r.tour_complete and r.tour_reached == 30  # 5 states × 6
     assert r.examples >= 40 and r.steps > 40 * 10
-    assert "tested, not proved" in r.to_text()
+    assert "verdict: partial" in r.to_text()
+    full = conform(lifecycle, "Lifecycle", adapter(fx.Container), examples=20, seed=0,
+                   events=fx.EVENTS)
+    assert full.verdict == "passed" and "tested, not proved" in full.to_text()
+    assert ("paused_only_from_running", "a temporal property of whole runs, not a state "
+            "invariant") in full.unchecked
 
 
 @pytest.mark.parametrize("cls,expected", [
@@ -110,11 +117,6 @@ def test_same_seed_same_report(lifecycle):
 
 
 # ------------------------------------------------------------------------------ beliefs
-SUPERVISED = """
-import lifecycle
-"""
-
-
 class Supervised:
     """SupervisedLifecycle with MaxRestarts = 2; the process exits on its own at the third
     observation while it runs (an internal event the engine never applies)."""
@@ -372,8 +374,15 @@ def test_cli_exit_codes_and_json(capsys, tmp_path):
         """))
     rc = main(["conform", str(LIFECYCLE), "--machine", "Lifecycle", "--adapter", f"{ad}:good",
                "--examples", "10", "--seed", "5"])
+    out = capsys.readouterr()      # exit and probe never exercised: no full pass
+    assert rc == 3 and "partial: 0 finding(s), seed 5" in out.err
+    rc = main(["conform", str(LIFECYCLE), "--machine", "Lifecycle", "--adapter", f"{ad}:good",
+               "--examples", "10", "--seed", "5", "--events", ",".join(fx.EVENTS)])
     out = capsys.readouterr()
     assert rc == 0 and "no difference" in out.out and "passed: 0 finding(s), seed 5" in out.err
+    rc = main(["conform", str(LIFECYCLE), "--machine", "Lifecycle", "--adapter", f"{ad}:good",
+               "--max-findings", "0"])
+    assert rc == 2 and "at least 1" in capsys.readouterr().err
     rc = main(["conform", str(LIFECYCLE), "--machine", "Lifecycle", "--adapter", f"{ad}:bad",
                "--examples", "10", "--seed", "5", "--format", "json",
                "--transcripts", str(tmp_path / "t")])
@@ -387,7 +396,57 @@ def test_cli_exit_codes_and_json(capsys, tmp_path):
                               "detail": "InvalidTransition: cannot start a container that has "
                                         "stopped", "observed": "Stopped"}
     assert (tmp_path / "t" / "finding-1.py").read_text() == f["transcript"]
+    assert f"--adapter {ad}:bad --examples 10 --steps 20 --seed 5" in f["transcript"]
     rc = main(["conform", str(LIFECYCLE), "--machine", "Nope", "--adapter", f"{ad}:good"])
     assert rc == 2 and "error[FC801]" in capsys.readouterr().err
     rc = main(["conform", str(LIFECYCLE), "--adapter", f"{ad}:good"])
     assert rc == 2 and "--machine is required" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ no false passes
+class Unfinished(fx.Container):
+    def kill(self):
+        raise NotImplementedError
+
+
+class Forgetful(fx.Container):
+    def apply_pause(self):
+        pass
+
+
+def test_unknown_instead_of_an_unearned_pass(lifecycle):
+    for bad in ({"examples": 0}, {"steps": 0}, {"max_findings": 0}):
+        with pytest.raises(ValueError, match="must be at least 1"):
+            conform(lifecycle, "Lifecycle", adapter(fx.Container), **bad)
+    # the only difference is known, and every run ends there: nothing was compared
+    r = conform(lifecycle, "Lifecycle", adapter(fx.StartsRunning), examples=10, seed=0,
+                known=[("initial", "", None, "Running")])
+    assert r.verdict == "unknown" and not r.ok
+    assert r.dead_runs == r.examples + r.tour_runs and "every run" in r.reason
+    assert "verdict: unknown" in r.to_text()
+    # a finding at reset is reported once, not once per run
+    r = conform(lifecycle, "Lifecycle", adapter(fx.StartsRunning), examples=10, seed=0)
+    assert [f.kind for f in r.findings] == ["initial"]
+
+
+def test_adapter_faults_are_crash_findings(lifecycle):
+    r = conform(lifecycle, "Lifecycle", adapter(Unfinished), examples=10, seed=0)
+    f = r.findings[0]
+    assert (f.kind, f.event, f.detail) == ("crash", "kill", "NotImplementedError: ")
+    forgetful = ObjectAdapter(fx.Container, {"start": lambda o: o.start()},
+                              refused=(fx.InvalidTransition,))
+    forgetful.apply = lambda event: None             # forgets to return an Outcome
+    r = conform(lifecycle, "Lifecycle", forgetful, examples=5, seed=0)
+    assert r.findings[0].kind == "crash" and "not an Outcome" in r.findings[0].detail
+    nodict = adapter(fx.Container)
+    nodict.observe = lambda: {"phase": "Created"}
+    r = conform(lifecycle, "Lifecycle", nodict, examples=5, seed=0)
+    assert r.findings[0].kind == "crash" and 'without "state"' in r.findings[0].detail
+
+
+def test_a_class_is_a_factory(lifecycle):
+    class Made(ObjectAdapter):
+        def __init__(self):
+            super().__init__(fx.Container, fx.EVENTS, refused=(fx.InvalidTransition,))
+    r = conform(lifecycle, "Lifecycle", Made, examples=5, seed=0, events=fx.EVENTS)
+    assert r.verdict == "passed" and r.adapter == "Container"

@@ -577,3 +577,13 @@ def test_fuzz_skeleton_is_always_a_spec(formulas):
     text = "\n".join(f"**定义 {i // 2}.{i % 2 + 1}** (t)\n$${f}$$\n"
                      for i, f in enumerate(formulas))
     _loads(extract(text))          # raises SpecError (a failure) when it is not a valid spec
+
+
+def test_nested_powers_stay_small():
+    # x^2 is written out as x × x: nested powers must not grow the text exponentially
+    x = "x"
+    for _ in range(22):
+        x = "{" + x + "^2}"
+    doc = extract("**Definition 1.1** (P)\n\n$$Pow = " + x + "$$\n", "p.md")
+    f, = doc.definitions[0].formulas
+    assert f.status == "partial" and "too large to expand" in f.reason

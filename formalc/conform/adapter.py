@@ -60,6 +60,14 @@ class Adapter(Protocol):
     def close(self) -> None: ...
 
 
+def instantiate(a: Any):
+    """An adapter from ``a``: ``a`` itself when it is one, else ``a()`` (a class or a
+    zero-argument factory)."""
+    if isinstance(a, type) or (callable(a) and not hasattr(a, "apply")):
+        return a()
+    return a
+
+
 def adapter_name(a: Any) -> str:
     return str(getattr(a, "name", None) or type(a).__name__)
 
@@ -131,6 +139,8 @@ class ObjectAdapter:
             else:
                 getattr(self.obj, op)()
         except self.refused as e:
+            if isinstance(e, (NotImplementedError, RecursionError)):
+                raise  # an unfinished or broken method is never a refusal
             return Outcome(False, f"{type(e).__name__}: {e}")
         finally:
             self.seconds += time.perf_counter() - t0

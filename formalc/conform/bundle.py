@@ -57,6 +57,10 @@ class Call:
         return self.returncode == 0
 
     @property
+    def timed_out(self) -> bool:
+        return self.returncode == -signal.SIGKILL and "no answer after" in self.stderr
+
+    @property
     def detail(self) -> str:
         """The runtime's own words for a failure: its last non-empty stderr line, without the
         JSON wrapping runc puts around log lines."""
@@ -237,6 +241,7 @@ class Runtime:
         self.root.mkdir()
         self._created: list[str] = []
         self._pending: list[subprocess.Popen] = []
+        self.last_state_error = ""
         self._bundles = 0
         self._rootfs: Path | None = None
 
@@ -332,11 +337,17 @@ class Runtime:
         except subprocess.TimeoutExpired:
             self.seconds += time.perf_counter() - t0
             self.calls += 1
+            self.last_state_error = f"no answer after {self.timeout:g} s"
             return "unknown"
         self.seconds += time.perf_counter() - t0
         self.calls += 1
         if p.returncode != 0:
-            return "absent"
+            err = p.stderr.decode("utf-8", "replace")
+            if "does not exist" in err or "not found" in err:
+                return "absent"
+            self.last_state_error = err.strip().splitlines()[-1] if err.strip() else \
+                f"exit status {p.returncode}"
+            return "unknown"
         try:
             return str(json.loads(p.stdout)["status"])
         except (ValueError, KeyError, TypeError):

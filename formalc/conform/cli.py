@@ -2,7 +2,9 @@
 implementations against each other, or a scheduler against a schedule.
 
 Exit codes: 0 no difference found (tested, not proved), 1 a difference (each reported with its
-trace), 2 the command, the spec, the adapter or the runtime is wrong or unavailable.
+trace), 2 the command, the spec, the adapter or the runtime is wrong or unavailable, 3 no
+verdict: nothing was really compared, an invariant could not be evaluated, or some command
+events of the machine were never exercised (``partial``).
 """
 from __future__ import annotations
 
@@ -48,6 +50,9 @@ def add_parser(sub) -> None:
     c.add_argument("--no-tour", action="store_true",
                    help="skip the tour of every event in every state of the spec")
     c.add_argument("--max-findings", type=int, default=20, metavar="N")
+    c.add_argument("--events", metavar="E,…",
+                   help="exercise only these command events (the others are not a partial "
+                        "verdict then)")
     c.add_argument("--shrink-seconds", type=float, default=60.0, metavar="S",
                    help="time to spend shrinking each finding (default 60)")
     c.add_argument("--scheduler", metavar="MODULE:FUNCTION",
@@ -86,7 +91,7 @@ def _import_ref(ref: str):
             module = importlib.import_module(mod)
     except UsageError:
         raise
-    except Exception as e:  # noqa: BLE001 - the user's module failed to import
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - the user's module failed to import
         raise UsageError(f"cannot import `{mod}`: {type(e).__name__}: {e}") from None
     try:
         return getattr(module, attr)
@@ -98,14 +103,17 @@ def _adapter(ref: str, workload: str):
     from .bundle import RuntimeUnavailable
     if ref in RUNTIMES:
         from .runtime import RuntimeAdapter
+        if not workload.split():
+            raise UsageError("--workload is empty (e.g. --workload 'sleep 3600')")
         try:
             return RuntimeAdapter(ref, workload=tuple(workload.split()))
         except RuntimeUnavailable as e:
             raise UsageError(f"{ref} cannot be used here: {e}") from None
+    from .adapter import instantiate
     obj = _import_ref(ref)
     try:
-        a = obj() if callable(obj) and not hasattr(obj, "apply") else obj
-    except Exception as e:  # noqa: BLE001
+        a = instantiate(obj)
+    except (Exception, SystemExit) as e:  # noqa: BLE001
         raise UsageError(f"`{ref}()` failed: {type(e).__name__}: {e}") from None
     missing = [m for m in ("reset", "apply", "observe", "close") if not hasattr(a, m)]
     if missing:
@@ -119,8 +127,8 @@ def conform_command(args) -> int:
     from ..diagnostics import SpecError, render
     from .spec_side import ConformError
     try:
-        if args.examples < 1 or args.steps < 1:
-            raise UsageError("--examples and --steps must be at least 1")
+        if args.examples < 1 or args.steps < 1 or args.max_findings < 1:
+            raise UsageError("--examples, --steps and --max-findings must be at least 1")
         try:
             spec = load(args.spec)
         except SpecError as e:
@@ -138,19 +146,7 @@ def conform_command(args) -> int:
             raise UsageError(f"--machine is required (machines in {args.spec}: {names})")
         if not (args.adapter or args.runtime):
             raise UsageError("say what to test: --adapter MODULE:FACTORY or --runtime runc")
-        a = _adapter(args.adapter or args.runtime, args.workload)
-        if args.against:
-            from .differential import differential
-            b = _adapter(args.against, args.workload)
-            report = differential(spec, args.machine, a, b, examples=args.examples,
-                                  steps=args.steps, seed=args.seed,
-                                  max_findings=args.max_findings, tour=not args.no_tour)
-        else:
-            from .engine import conform
-            report = conform(spec, args.machine, a, examples=args.examples, steps=args.steps,
-                             seed=args.seed, all_differences=not args.first,
-                             max_findings=args.max_findings, tour=not args.no_tour,
-                             shrink_seconds=args.shrink_seconds)
+        report = _run(args, spec)
     except UsageError as e:
         sys.stderr.write(f"formalc conform: {e}\n")
         return EXIT_ERROR
@@ -158,10 +154,16 @@ def conform_command(args) -> int:
         hint = f"\n  hint: {e.hint}" if e.hint else ""
         sys.stderr.write(f"formalc conform: error[{e.code}]: {e.message}{hint}\n")
         return EXIT_ERROR
+    except Exception as e:  # noqa: BLE001 - an adapter's own failure outside a run
+        sys.stderr.write(f"formalc conform: the adapter failed: {type(e).__name__}: {e}\n")
+        return EXIT_ERROR
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(report.to_text())
+    if args.transcripts and not hasattr(report, "setup"):
+        sys.stderr.write("formalc conform: --transcripts applies to conformance findings, not to "
+                         "differential divergences (their traces are in the report)\n")
     if args.transcripts and hasattr(report, "setup"):
         from .report import transcript
         out = Path(args.transcripts)
@@ -169,7 +171,39 @@ def conform_command(args) -> int:
         for i, f in enumerate(report.findings, 1):
             (out / f"finding-{i}.py").write_text(transcript(report, f))
     sys.stderr.write(f"{report.verdict}: {len(report.findings)} finding(s), seed {report.seed}\n")
-    return EXIT_OK if report.ok else EXIT_VIOLATED
+    return {"passed": EXIT_OK, "agreed": EXIT_OK, "violated": EXIT_VIOLATED,
+            "diverged": EXIT_VIOLATED}.get(report.verdict, EXIT_UNKNOWN)
+
+
+def _run(args, spec):
+    """Build the adapter(s), run, and close them even when building the second one fails."""
+    a = _adapter(args.adapter or args.runtime, args.workload)
+    events = [e.strip() for e in args.events.split(",") if e.strip()] if args.events else None
+    try:
+        if args.against:
+            from .differential import differential
+            b = _adapter(args.against, args.workload)
+            return differential(spec, args.machine, a, b, examples=args.examples,
+                                steps=args.steps, seed=args.seed,
+                                max_findings=args.max_findings, tour=not args.no_tour)
+        from .engine import conform
+        report = conform(spec, args.machine, a, examples=args.examples, steps=args.steps,
+                         seed=args.seed, all_differences=not args.first,
+                         max_findings=args.max_findings, tour=not args.no_tour,
+                         shrink_seconds=args.shrink_seconds, events=events)
+        who = f"--runtime {args.runtime}" if args.runtime else f"--adapter {args.adapter}"
+        if args.runtime and args.workload != "sleep 3600":
+            who += f" --workload '{args.workload}'"
+        report.command = (f"formalc conform {args.spec} --machine {args.machine} {who} "
+                          f"--examples {args.examples} --steps {args.steps} --seed "
+                          f"{report.seed}" + (f" --events {args.events}" if events else ""))
+        return report
+    except BaseException:
+        try:
+            a.close()
+        except Exception:  # noqa: BLE001
+            pass
+        raise
 
 
 def _scheduler(args, spec) -> int:
@@ -182,9 +216,11 @@ def _scheduler(args, spec) -> int:
         base = schedule_problem(spec, args.schedule)
     except (KeyError, ValueError) as e:
         raise UsageError(str(e).strip("'\"")) from None
+    if os.getcwd() not in sys.path:   # `--scheduler mymod:place` from the project folder
+        sys.path.insert(0, os.getcwd())
     try:
         sched = load_scheduler(args.scheduler)
-    except (ValueError, ImportError, AttributeError) as e:
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - the user's module failed
         raise UsageError(f"cannot load the scheduler `{args.scheduler}`: {e}") from None
     report = check_scheduler(sched, problems(base), explicit=[base], examples=args.examples,
                              time_limit=args.time_limit, seed=args.seed or 0)

@@ -14,7 +14,7 @@ import random
 import time
 from dataclasses import dataclass, field, replace
 
-from .adapter import Outcome, adapter_events, adapter_name
+from .adapter import Outcome, adapter_events, adapter_name, instantiate
 from .engine import _load, _round, _runtime_seconds, tour_cases
 from .results import Finding, Mismatch, Options, Step
 from .spec_side import ConformError, SpecMachine
@@ -73,22 +73,26 @@ class DiffRun:
         self.dead = False  # the sides diverged (a known divergence): nothing more to compare
         counter = "examples" if generated else "tour_runs"
         stats[counter] = stats.get(counter, 0) + 1
-        for s in self.sides:
-            s.adapter.reset()
-        sa = self.sides[0].settle()
-        sb = self.sides[1].settle()
+        try:
+            for s in self.sides:
+                s.adapter.reset()
+            sa = self.sides[0].settle()
+            sb = self.sides[1].settle()
+        except Exception as e:  # noqa: BLE001 - an adapter failure is a finding
+            self._crash(None, f"reset: {type(e).__name__}: {e}")
+            return
         self.current = (sa, sb)
         self.steps.append(Step(None, "", sb, None, sa))
         if sa != sb:
             self._diverge("initial", None, sb, sa, "")
 
     def enables(self, event: str) -> bool:
+        """Whether the spec accepts ``event`` in some state named like A's (a bias for the
+        generator only: both sides get every event)."""
+        if self.dead:
+            return False
         sm = self.sm
-        here = [s for s in sm.closure(sm.initial | frozenset())
-                if sm.state_of(s) == self.current[0]] or None
-        if here is None:
-            return True
-        return any(sm.successors(s, event) for s in here)
+        return any(sm.successors(s, event) for s in sm.reachable_named(self.current[0]))
 
     def check_belief(self) -> None:
         pass
@@ -99,12 +103,17 @@ class DiffRun:
         self.stats["steps"] = self.stats.get("steps", 0) + 1
         a, b = self.sides
         before = self.current
-        oa = a.adapter.apply(event)
-        ob = b.adapter.apply(event)
-        oa = oa if isinstance(oa, Outcome) else Outcome(bool(oa))
-        ob = ob if isinstance(ob, Outcome) else Outcome(bool(ob))
-        sa = a.settle()
-        sb = b.settle()
+        try:
+            oa = a.adapter.apply(event)
+            ob = b.adapter.apply(event)
+            for o in (oa, ob):
+                if not isinstance(o, Outcome):
+                    raise TypeError(f"apply({event!r}) returned {o!r}, not an Outcome")
+            sa = a.settle()
+            sb = b.settle()
+        except Exception as e:  # noqa: BLE001
+            self._crash(event, f"{type(e).__name__}: {e}", before)
+            return
         self.current = (sa, sb)
         # Step fields: before = A's state, expected = B's outcome and state, observed = A's
         self.steps.append(Step(event, _pair(before), f"{_word(ob)} → {sb}", oa, sa))
@@ -114,12 +123,17 @@ class DiffRun:
         elif sa != sb:
             self._diverge("state", event, sb, sa, "", before)
 
+    def _crash(self, event, detail, before=None):
+        """An adapter raised: a divergence of kind ``crash`` (known ones end the run)."""
+        self._diverge("crash", event, "", "raised", detail, before)
+
     def _diverge(self, kind, event, b_text, a_text, detail, before=None):
         """Report the first divergence of a run; a known one ends the comparison (the sides
         are no longer in the same state, so what follows would only be its consequences)."""
         key = (kind, before, event, a_text, b_text)
         if key in self.known:
             self.dead = True
+            self.stats["dead_runs"] = self.stats.get("dead_runs", 0) + 1
             return
         f = Finding(kind, event, _pair(before) if before else "", b_text, a_text, detail,
                     tuple(self.steps), key)
@@ -161,11 +175,27 @@ class DifferentialReport:
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return self.verdict == "agreed"
+
+    dead_runs: int = 0
+    tour_runs: int = 0
 
     @property
     def verdict(self) -> str:
-        return "diverged" if self.findings else "agreed"
+        """``diverged``, ``unknown`` (no step was compared: see :attr:`reason`) or
+        ``agreed``."""
+        if self.findings:
+            return "diverged"
+        return "unknown" if self.reason else "agreed"
+
+    @property
+    def reason(self) -> str | None:
+        runs = self.examples + self.tour_runs
+        if runs == 0 or self.steps == 0:
+            return "no step was compared"
+        if self.dead_runs >= runs:
+            return "every run ended at a known divergence"
+        return None
 
     def describe(self, f: Finding) -> str:
         if f.kind == "initial":
@@ -177,17 +207,20 @@ class DifferentialReport:
 
     def to_json(self) -> dict:
         return {"spec": self.spec_file, "machine": self.machine, "a": self.a, "b": self.b,
-                "verdict": self.verdict, "seed": self.seed, "examples": self.examples,
+                "verdict": self.verdict, "reason": self.reason, "dead_runs": self.dead_runs, "seed": self.seed, "examples": self.examples,
                 "steps": self.steps, "tour_cases": self.tour_cases, "complete": self.complete,
                 "events": list(self.events), "seconds": round(self.seconds, 3),
                 "divergences": [dict(f.to_json(), summary=self.describe(f))
                                 for f in self.findings]}
 
     def to_text(self) -> str:
-        out = [f"{self.machine} ({self.spec_file}): {self.a} vs {self.b}: "
-               f"{'no divergence' if self.ok else f'{len(self.findings)} divergence(s)'}",
+        head = {"agreed": "no divergence", "unknown": f"unknown: {self.reason}"}.get(
+            self.verdict, f"{len(self.findings)} divergence(s)")
+        out = [f"{self.machine} ({self.spec_file}): {self.a} vs {self.b}: {head}",
                f"  tried: a tour of {self.tour_cases} cases, then {self.examples} generated "
                f"traces; {self.steps} events; seed {self.seed}; {self.seconds:.2f} s"]
+        if self.dead_runs:
+            out.append(f"  {self.dead_runs} run(s) ended at a known divergence")
         if not self.complete:
             out.append(f"  (stopped after {len(self.findings)}; more may exist)")
         for i, f in enumerate(self.findings, 1):
@@ -212,8 +245,10 @@ def differential(spec, machine: str, a, b, *, examples: int = 100, steps: int = 
     ``machine`` of ``spec`` on the same traces and report every divergence."""
     spec_obj = _load(spec)
     sm = SpecMachine(spec_obj, machine)
-    a = a() if callable(a) and not hasattr(a, "apply") else a
-    b = b() if callable(b) and not hasattr(b, "apply") else b
+    a, b = instantiate(a), instantiate(b)
+    for name, v in (("examples", examples), ("steps", steps), ("max_findings", max_findings)):
+        if int(v) < 1:
+            raise ValueError(f"{name} must be at least 1 (got {v})")
     opts = Options(examples=examples, steps=steps, poll_timeout=poll_timeout,
                    max_findings=max_findings)
     ea, eb = adapter_events(a), adapter_events(b)
@@ -274,4 +309,5 @@ def differential(spec, machine: str, a, b, *, examples: int = 100, steps: int = 
     return DifferentialReport(spec_obj.file, machine, adapter_name(a), adapter_name(b), seed,
                               findings, events, stats.get("examples", 0),
                               stats.get("steps", 0), stats.get("tour_cases", 0), seconds, rt,
-                              complete, opts)
+                              complete, opts, dead_runs=stats.get("dead_runs", 0),
+                              tour_runs=stats.get("tour_runs", 0))

@@ -40,7 +40,7 @@ from hypothesis.errors import Flaky
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from .adapter import adapter_events, adapter_name
+from .adapter import adapter_events, adapter_name, instantiate
 from .results import KINDS, ConformanceReport, Finding, Mismatch, Options, Step
 from .run import Run, settle
 from .spec_side import ConformError, SpecMachine
@@ -158,6 +158,13 @@ def tour_cases(sm: SpecMachine, events: tuple[str, ...]) -> tuple[list[tuple[str
     """Event sequences that try every event once in every belief the spec reaches, each
     after a shortest path to that belief (breadth first over the spec's command events,
     beliefs split by control state as an observation would). Returns (cases, complete)."""
+    plan, complete = tour_plan(sm, events)
+    return [case for case, _ in plan], complete
+
+
+def tour_plan(sm: SpecMachine, events: tuple[str, ...]):
+    """:func:`tour_cases` with, for each case, the belief its last event is meant to be tried
+    in: ``([(case, belief)], complete)``."""
     start = sm.closure(sm.initial)
     paths = {start: ()}
     queue = [start]
@@ -167,7 +174,7 @@ def tour_cases(sm: SpecMachine, events: tuple[str, ...]) -> tuple[list[tuple[str
         b = queue[i]
         i += 1
         for e in events:
-            cases.append(paths[b] + (e,))
+            cases.append((paths[b] + (e,), b))
             targets = set()
             for s in b:
                 targets.update(sm.successors(s, e))
@@ -190,16 +197,21 @@ def _tour(sm, adapter, opts, known: set, stats, findings: list) -> None:
     """Run every tour case; a new difference becomes a finding (its trace is the shortest
     path the spec knows to where it happened) and is known from then on."""
     events = exercised_events(sm, adapter, opts)[0]
-    cases, complete = tour_cases(sm, events)
+    cases, complete = tour_plan(sm, events)
     stats["tour_cases"] = len(cases)
     stats["tour_complete"] = complete
-    for case in cases:
+    for case, target in cases:
         if len(findings) >= opts.max_findings:
             return
         try:
             run = Run(sm, adapter, opts, frozenset(known), stats, generated=False)
-            for e in case:
+            for e in case[:-1]:
                 run.step(e)
+            # the implementation may not follow the spec's internal moves on the way: count
+            # only the cases that really try their event where they aim to
+            if not run.dead and run.belief & target:
+                stats["tour_reached"] = stats.get("tour_reached", 0) + 1
+            run.step(case[-1])
         except Mismatch as e:
             f = replace(e.finding, found_by="tour")
             if f.key not in known:
@@ -228,10 +240,12 @@ def conform(spec, machine: str, adapter, *, examples: int = 100, steps: int = 20
     Raises :class:`~formalc.conform.spec_side.ConformError` when the question cannot be asked.
     The adapter is closed at the end.
     """
+    for name, v in (("examples", examples), ("steps", steps), ("max_findings", max_findings)):
+        if int(v) < 1:
+            raise ValueError(f"{name} must be at least 1 (got {v})")
     spec_obj = _load(spec)
     sm = SpecMachine(spec_obj, machine)
-    if callable(adapter) and not hasattr(adapter, "apply"):
-        adapter = adapter()
+    adapter = instantiate(adapter)
     opts = Options(examples=examples, steps=steps, poll_timeout=poll_timeout,
                    max_findings=max_findings, all_differences=all_differences,
                    events=tuple(events) if events is not None else None,
@@ -283,7 +297,10 @@ def conform(spec, machine: str, adapter, *, examples: int = 100, steps: int = 20
         runtime_seconds=None if rt0 is None or rt1 is None else rt1 - rt0,
         setup=setup_fn() if callable(setup_fn) else None, complete=complete,
         tour_cases=stats.get("tour_cases", 0), tour_complete=stats.get("tour_complete", True),
-        internal_moves=stats.get("internal_moves", 0))
+        internal_moves=stats.get("internal_moves", 0), tour_runs=stats.get("tour_runs", 0),
+        tour_reached=stats.get("tour_reached", 0), dead_runs=stats.get("dead_runs", 0),
+        unevaluated=tuple(sorted(sm.unevaluated)), unchecked=tuple(sm.unchecked),
+        events_chosen=events is not None)
 
 
 def _runtime_seconds(adapter) -> float | None:

@@ -15,7 +15,9 @@ def _expected_names(step_expected: str) -> list[str]:
 def transcript(report: ConformanceReport, f: Finding) -> str:
     """A Python script that replays finding ``f`` step by step against a fresh adapter,
     printing what the implementation does beside what the spec expects."""
-    cmd = f"formalc conform {report.spec_file} --machine {report.machine} --seed {report.seed}"
+    cmd = report.command or (f"formalc conform {report.spec_file} --machine {report.machine} "
+                             f"--adapter … --examples {report.options.examples} --steps "
+                             f"{report.options.steps} --seed {report.seed}")
     lines = [f'"""Replays a conformance finding of `{report.machine}` against '
              f'{report.adapter}:',
              f"{f.summary()}.",
@@ -54,8 +56,10 @@ def transcript(report: ConformanceReport, f: Finding) -> str:
 
 def render_text(r: ConformanceReport, transcripts: bool = True) -> str:
     out = []
-    head = (f"{r.machine} ({r.spec_file}) against {r.adapter}: "
-            f"{'no difference' if r.ok else f'{len(r.findings)} difference(s)'}")
+    state = {"passed": "no difference", "partial": "no difference (partial)",
+             "unknown": f"unknown: {r.reason}"}.get(r.verdict,
+                                                     f"{len(r.findings)} difference(s)")
+    head = f"{r.machine} ({r.spec_file}) against {r.adapter}: {state}"
     out.append(head)
     tour = f"a tour of {r.tour_cases} cases (every event in every state the spec reaches)" \
         if r.tour_cases else "no tour"
@@ -63,6 +67,12 @@ def render_text(r: ConformanceReport, transcripts: bool = True) -> str:
         tour += " [cut short: too many states]"
     out.append(f"  tried: {tour}, then {r.examples} generated traces; {r.steps} events in all; "
                f"seed {r.seed}")
+    if r.tour_cases and r.tour_reached < r.tour_cases:
+        out.append(f"  tour: {r.tour_reached} of {r.tour_cases} cases reached the state they aim "
+                   "at (the implementation left the spec's path on the way)")
+    if r.dead_runs:
+        out.append(f"  {r.dead_runs} run(s) ended early at a known difference the spec cannot "
+                   "follow")
     out.append(f"  events exercised: {', '.join(r.events)}")
     if r.internal_moves:
         out.append(f"  internal events seen: {r.internal_moves} observation(s) explained only by "
@@ -75,7 +85,17 @@ def render_text(r: ConformanceReport, transcripts: bool = True) -> str:
         rt = (f"; inside the implementation {r.runtime_seconds:.2f} s, engine overhead "
               f"{100 * (r.overhead or 0):.1f}%")
     out.append(f"  time {r.seconds:.2f} s{rt}")
-    if r.ok:
+    for name, why in r.unchecked:
+        out.append(f"  not checked at run time: `{name}` ({why}; `formalc check` proves it on "
+                   "the spec)")
+    if r.verdict == "unknown":
+        out.append(f"  verdict: unknown — {r.reason}")
+        return "\n".join(out) + "\n"
+    if r.verdict == "partial":
+        out.append("  verdict: partial — no trace disagreed, but the events above marked not "
+                   "exercised were never tried")
+        return "\n".join(out) + "\n"
+    if r.verdict == "passed":
         out.append("  verdict: passed — tested, not proved: every generated trace agreed with "
                    "the spec")
         return "\n".join(out) + "\n"

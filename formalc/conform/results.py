@@ -130,14 +130,47 @@ class ConformanceReport:
     tour_cases: int = 0
     tour_complete: bool = True
     internal_moves: int = 0  # observations only internal events explain (e.g. exits)
+    tour_runs: int = 0
+    tour_reached: int = 0    # tour cases whose run reached the state the case aims at
+    dead_runs: int = 0       # runs ended early at a known difference the spec cannot follow
+    unevaluated: tuple[str, ...] = ()   # invariants that could not be evaluated
+    unchecked: tuple[tuple[str, str], ...] = ()   # machine properties a run cannot check
+    events_chosen: bool = False  # the caller chose the events (not_exercised is by design)
+    command: str | None = None   # the command line that reproduces the run (set by the CLI)
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        """No difference found, and the run tested something: ``passed`` or ``partial``."""
+        return self.verdict in ("passed", "partial")
 
     @property
     def verdict(self) -> str:
-        return "violated" if self.findings else "passed"
+        """``violated`` (findings), ``unknown`` (nothing was really tested, or an invariant
+        could not be evaluated: see :attr:`reason`), ``partial`` (no difference, but some
+        command events of the machine were not exercised) or ``passed``."""
+        if self.findings:
+            return "violated"
+        if self.reason:
+            return "unknown"
+        if self.not_exercised and not self.events_chosen:
+            return "partial"
+        return "passed"
+
+    @property
+    def reason(self) -> str | None:
+        """Why the verdict is unknown, or None."""
+        runs = self.examples + self.tour_runs
+        if runs == 0:
+            return "no trace was run"
+        if self.dead_runs >= runs:
+            return (f"every run ({runs}) ended at a known difference the spec cannot follow, "
+                    "so nothing after it was compared")
+        if self.steps == 0:
+            return "no event was applied"
+        if self.unevaluated:
+            return ("invariant(s) could not be evaluated in a state met: "
+                    + ", ".join(f"`{n}`" for n in self.unevaluated))
+        return None
 
     @property
     def overhead(self) -> float | None:
@@ -153,7 +186,10 @@ class ConformanceReport:
                 "examples": self.examples, "steps": self.steps, "polls": self.polls,
                 "rounds": self.rounds, "complete": self.complete,
                 "tour_cases": self.tour_cases, "tour_complete": self.tour_complete,
-                "internal_moves": self.internal_moves,
+                "internal_moves": self.internal_moves, "tour_runs": self.tour_runs,
+                "tour_reached": self.tour_reached, "dead_runs": self.dead_runs,
+                "reason": self.reason, "unevaluated": list(self.unevaluated),
+                "unchecked": [{"check": n, "why": w} for n, w in self.unchecked],
                 "events": list(self.events), "not_exercised": list(self.not_exercised),
                 "seconds": round(self.seconds, 3),
                 "runtime_seconds": None if self.runtime_seconds is None

@@ -29,20 +29,36 @@ class Run:
             timeout = float(getattr(adapter, "poll_timeout", 0.0) or 0.0)
         self.timeout = timeout
         self.aliases: Mapping[str, Iterable[str]] = getattr(adapter, "aliases", None) or {}
+        self.current = "?"
+        self.belief = frozenset()
         try:
             adapter.reset()
         except Exception as e:  # noqa: BLE001 - an adapter failure is a finding, not a crash
-            self._raise("crash", None, "", "a fresh instance", "", f"reset: {_exc(e)}")
+            self._start_failed("crash", "a fresh instance", "", f"reset: {_exc(e)}")
+            return
         expected = sm.closure(sm.initial)
-        self.current = "?"
         raw, vals, matching, polls = self._observe_until(expected)
         self.steps.append(Step(None, "", sm.states_text(expected), None,
                                self.resolve(raw) or raw, polls))
         if not matching:
-            self._raise("initial", None, "", sm.states_text(expected), raw, "")
+            self._start_failed("initial", sm.states_text(expected), raw, "")
+            return
         self.current = sm.state_of(next(iter(matching)))
         self.belief = matching
         self._check_invariants(matching, raw)
+
+    def _start_failed(self, kind, expected, observed, detail) -> None:
+        """A reset that failed or left the implementation outside the initial states: a
+        finding once; when already known, the run ends (nothing after it can be compared)."""
+        key = (kind, "", None, self.resolve(observed) or observed)
+        if key in self.known:
+            self._die()
+            return
+        self._raise(kind, None, "", expected, observed, detail, key)
+
+    def _die(self) -> None:
+        self.dead = True
+        self.stats["dead_runs"] = self.stats.get("dead_runs", 0) + 1
 
     # ---------------------------------------------------------------- observing
     def resolve(self, raw: str) -> str | None:
@@ -62,6 +78,8 @@ class Run:
         t = self.adapter.observe()
         if isinstance(t, Mapping):
             vals = dict(t)
+            if "state" not in vals:
+                raise ValueError(f"observe() returned a dict without \"state\": {t!r}")
             raw = str(vals.pop("state"))
         else:
             raw, vals = str(t), {}
@@ -76,7 +94,8 @@ class Run:
         return frozenset(s for s in candidates if sm.state_of(s) == name
                          and all(s[i] == v for i, v in idx))
 
-    def _observe_until(self, candidates: frozenset, known_prefix: tuple | None = None):
+    def _observe_until(self, candidates: frozenset, known_prefix: tuple | None = None,
+                       once: bool = False):
         """Observe until the observation matches a candidate or the timeout passes (or it
         shows a difference already known for this step: ``known_prefix`` + observed state)."""
         deadline = time.monotonic() + self.timeout
@@ -92,7 +111,7 @@ class Run:
             matching = self._match(candidates, raw, vals)
             known = known_prefix is not None and \
                 (*known_prefix, self.resolve(raw) or raw) in self.known
-            if matching or known or time.monotonic() >= deadline:
+            if matching or known or once or time.monotonic() >= deadline:
                 self.stats["polls"] = self.stats.get("polls", 0) + polls
                 return raw, vals, matching, polls
             time.sleep(interval)
@@ -133,7 +152,9 @@ class Run:
             self._record(event, before, "accepted or refused", None, "?")
             self._raise("crash", event, before, "accepted or refused", "?", _exc(e))
         if not isinstance(out, Outcome):
-            out = Outcome(bool(out))
+            self._record(event, before, "accepted or refused", None, "?")
+            self._raise("crash", event, before, "an Outcome", "?",
+                        f"apply({event!r}) returned {out!r}, not an Outcome(accepted, detail)")
         if out.accepted:
             expected = (f"accepted → {sm.states_text(after_accept)}" if targets
                         else "refused")
@@ -143,8 +164,7 @@ class Run:
                         f"accepted → {sm.states_text(after_accept)}")
             allowed = after_refuse
         prefix = ("state" if out.accepted else "unchanged", before, event)
-        raw, vals, matching, polls = self._observe_until(allowed, prefix) if allowed else \
-            (*self._observe(), frozenset(), 1)
+        raw, vals, matching, polls = self._observe_until(allowed, prefix, once=not allowed)
         if vals and allowed:
             expected += _described(sm, allowed, out.accepted)
         self._record(event, before, expected, out, raw, polls, vals)
@@ -188,7 +208,7 @@ class Run:
             resync = self._match(frozenset(self.sm.with_state(s, name) for s in base), raw, vals) \
                 if name else frozenset()
             if not resync:
-                self.dead = True  # nothing the spec knows matches: end this run quietly
+                self._die()  # nothing the spec knows matches: this run ends (counted)
                 return
             self.belief = resync
             self.current = name

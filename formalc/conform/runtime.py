@@ -71,7 +71,11 @@ class RuntimeAdapter:
         self.create_on_reset = create_on_reset
         self.rt = Runtime(runtime)
         self.name = f"{runtime} {runtime_version(self.rt.binary)}".strip()
-        self._bundle = self.rt.bundle(["/bin/" + self.workload[0], *self.workload[1:]])
+        if not self.workload:
+            self.rt.cleanup()
+            raise ValueError("the workload is empty (e.g. ('sleep', '3600'))")
+        head = self.workload[0] if self.workload[0].startswith("/") else "/bin/" + self.workload[0]
+        self._bundle = self.rt.bundle([head, *self.workload[1:]])
         self._n = 0
         self.cid: str | None = None
 
@@ -107,10 +111,16 @@ class RuntimeAdapter:
             c = rt.delete(cid, force=len(op) > 1)
         else:
             c = rt.run(op[0], cid)
+        if c.timed_out:   # a hung runtime is never a refusal
+            raise RuntimeError(f"{self.runtime_name} {op[0]} did not answer: {c.detail}")
         return Outcome(c.ok, "" if c.ok else c.detail)
 
     def observe(self) -> str:
-        return self.rt.state(self.cid)
+        st = self.rt.state(self.cid)
+        if st == "unknown":  # `state` failed for another reason than "does not exist"
+            raise RuntimeError(f"{self.runtime_name} state {self.cid} failed: "
+                               f"{self.rt.last_state_error}")
+        return st
 
     def close(self) -> None:
         self.rt.cleanup()

@@ -84,10 +84,16 @@ class SpecMachine:
             raise ConformError("FC803", f"the initial states of `{name}` cannot be computed: {e}",
                                "give every variable an initial value and parameters finite "
                                "ranges") from None
+        #: temporal properties of the machine a run cannot check (name, why): proved by
+        #: `formalc check` on the spec, listed by the report
+        self.unchecked: list[tuple[str, str]] = []
+        #: invariants that could not be evaluated in some state met (the verdict is unknown)
+        self.unevaluated: set[str] = set()
         self.invariants = tuple(self._invariants())
         # the spec is fixed: successors and closures are computed once (bounded caches)
         self._succ_cache: dict = {}
         self._closure_cache: dict = {}
+        self._reachable: set | None = None
 
     # ---------------------------------------------------------------- stepping
     def env(self, s: tuple) -> dict:
@@ -148,6 +154,21 @@ class SpecMachine:
                                            "dict from observe())")
         return frozenset(seen)
 
+    def reachable_named(self, state: str) -> list[tuple]:
+        """The reachable states (every event, internal ones too) whose control state is
+        ``state``; computed once, at most :data:`MAX_BELIEF` states."""
+        if self._reachable is None:
+            seen = set(self.initial)
+            todo = list(seen)
+            every = [c for cs in self._by_event.values() for c in cs] + self._internal
+            while todo and len(seen) <= MAX_BELIEF:
+                for n in self._fire(todo.pop(), every):
+                    if n not in seen:
+                        seen.add(n)
+                        todo.append(n)
+            self._reachable = seen
+        return [s for s in self._reachable if self.state_of(s) == state]
+
     def with_state(self, s: tuple, state: str) -> tuple:
         return s[:self.si] + (state,) + s[self.si + 1:]
 
@@ -173,6 +194,9 @@ class SpecMachine:
                     and not has_temporal(p.operands[0]):
                 text = self.spec_text(c.span) or c.name
                 yield Invariant(c.name, text, compile_expr(p.operands[0], self.spec))
+            elif not isinstance(p, m.Structural):
+                self.unchecked.append((c.name, "a temporal property of whole runs, not a "
+                                       "state invariant"))
 
     def spec_text(self, span) -> str | None:
         src = self.spec.sources.get(span.file) if span else None
@@ -192,7 +216,7 @@ class SpecMachine:
                 if not inv.holds(env):
                     bad.append(inv)
             except NotApplicable:
-                continue
+                self.unevaluated.add(inv.name)  # never a silent pass: the verdict says so
         return bad
 
 

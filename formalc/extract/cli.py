@@ -74,6 +74,10 @@ def extract_command(args) -> int:
             sys.stderr.write(problem)
             return EXIT_ERROR
     sys.stderr.write(TextReport.summary(doc) + "\n")
+    if not doc.definitions:
+        sys.stderr.write(f"formalc extract: {args.doc} has no definition blocks and no display "
+                         "formulas (is it the analysis?)\n")
+        return EXIT_INCOMPLETE
     complete = not doc.problems and all(f.status == "parsed" for f in doc.formulas())
     return EXIT_OK if complete else EXIT_INCOMPLETE
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .names import BLACKBOARD, Names
 from .terms import (
+
     Apply,
     Big,
     Bin,
@@ -31,6 +32,9 @@ from .terms import (
     Un,
     show,
 )
+
+#: The longest base `x^2`/`x^3` is written out for (`x × x`); a larger one is partial.
+MAX_POWER_BASE = 200
 
 
 class Skip(Exception):
@@ -311,6 +315,9 @@ class Exprs:
                 return self._arith("/", a, b, env)
             case Script(base=base, sub=None, sup=Num(text=k)) if k in ("2", "3"):
                 x = self.numeric(base, env)
+                if len(x) > MAX_POWER_BASE:  # repeating a large base doubles the text per
+                    raise Skip(f"the base of `^{k}` is too large to expand "  # nested power
+                               f"({len(x)} characters)")
                 return "(" + " × ".join([x] * int(k)) + ")"
             case Script(base=base, sub=sub, sup=None) if name_text(base) and \
                     name_text(sub) in env:
