@@ -258,3 +258,13 @@ def test_drawn_policies_enforced_as_the_spec_says(facts, data):
     drawn = data.draw(policy_strategy(facts))
     report = check_enforcement(facts, drawn, all_probes(facts, drawn))
     assert report.ok, drawn.spec_text() + "\n" + report.to_text()
+
+
+def test_reading_a_path_that_is_not_there_is_not_a_hidden_path(runc):
+    from formalc.conform.bundle import Runtime
+    template, denials = CATALOGUE["Read"]
+    cmd = template.format(path="/formalc-no-such-path")
+    with Runtime("runc") as rt:
+        p = rt.run_once("read", rt.bundle(["/bin/sh", "-c", cmd]))
+    outcome, detail = classify(p.returncode, p.stdout.decode(), p.stderr.decode(), denials)
+    assert outcome is Outcome.UNCLASSIFIED and "no such path" in detail

@@ -46,7 +46,9 @@ CATALOGUE: dict[str, tuple[str, tuple[str, ...]]] = {
     "NetAdmin": ("m=$(cat /sys/class/net/lo/mtu) && ip link set lo mtu $m", (EPERM,)),
     "DacWrite": (("echo x > /tmp/formalc-file && chmod 0 /tmp/formalc-file && "
                   "echo y >> /tmp/formalc-file"), (EACCES, EPERM)),
-    "Read": (('if [ -d {path} ]; then n=$(ls -A {path} | wc -l); '
+    # a path that is not there is an error (unclassified), never a "hidden" masked path
+    "Read": (('if [ ! -e {path} ]; then echo "no such path {path}" >&2; exit 2; fi; '
+              'if [ -d {path} ]; then n=$(ls -A {path} | wc -l); '
               'else n=$(head -c 4096 {path} | wc -c); fi; '
               f'if [ "$n" -gt 0 ]; then echo {OK}; else echo {HIDDEN}; fi; exit 0'),
              (EACCES, EPERM)),
