@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formalc.conform.probes import (
-    CATALOGUE,
+from formalc.conform.enforce import (
     Outcome,
     PolicyError,
     Probe,
@@ -30,6 +29,7 @@ from formalc.conform.probes import (
     probe_config,
     probe_strategy,
 )
+from formalc.conform.enforce.catalogue import CATALOGUE
 
 from formalc.testing import require_runtime  # noqa: E402
 

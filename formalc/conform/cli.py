@@ -234,7 +234,7 @@ def _scheduler(args, spec) -> int:
 
 def _enforcement(args, spec) -> int:
     from .bundle import RuntimeUnavailable
-    from .probes import PolicyError, SpecFacts, SpecShapeError, all_probes, check_enforcement
+    from .enforce import PolicyError, SpecFacts, SpecShapeError, all_probes, check_enforcement
     try:
         facts = SpecFacts.of(spec)
         probes = all_probes(facts, facts.policy(args.policy)) if args.all_probes else None

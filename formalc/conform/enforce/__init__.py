@@ -21,7 +21,7 @@ The spec (``specs/enforcement.iot`` is the reference) declares a ``Policy`` reco
    :class:`EnforcementReport`).
 
 Probes are listed or drawn by Hypothesis, and policies drawn, by :mod:`.strategies`.
-The public API is what this module exports; ``formalc.conform.probes`` re-exports it.
+The public API is what this module exports.
 
 >>> report = check_enforcement("specs/enforcement.iot", "strict", examples=20,  # doctest: +SKIP
 ...                            seed=1)

@@ -164,7 +164,7 @@ def _config_lines(cfg: dict) -> list[str]:
 # ------------------------------------------------------------------------------ replays
 def _call(file: Path, policy: str, probes: str, transformed: bool, names: str) -> str:
     extra = ", transform=...)  # pass the transform this run used" if transformed else ")"
-    return (f"from formalc.conform.probes import {names}\n"
+    return (f"from formalc.conform.enforce import {names}\n"
             f"report = check_enforcement({str(file)!r}, {policy}, {probes}{extra}\n"
             "print(report.to_text())")
 
