@@ -204,14 +204,7 @@ class Exprs:
             case Quant(q=q, binders=bs, body=body) if q in ("∀", "∃") and body is not None:
                 return self._quant(q, bs, body, env)
             case Apply(fn=f, args=args):
-                doc = name_text(f)
-                if doc is None or doc in env:
-                    raise Skip(f"`{show(f)}` is applied but is not a name")
-                if not args:
-                    raise Skip(f"`{doc}()` applies a function to nothing")
-                params, texts = self._args(args, env)
-                fn = self.function(doc, params, "Bool", "relation")
-                return f"{fn}({', '.join(texts)})"
+                return self._apply(f, args, env, "Bool", "relation")
         doc = name_text(t)
         if doc is not None:
             if doc in env:
@@ -300,6 +293,18 @@ class Exprs:
             texts.append(text)
         return tuple(types), texts
 
+    def _apply(self, f: Term, args, env: dict, result: str, kind: str) -> str:
+        """``f(args)`` with ``f`` a name: a function (or relation) of the skeleton returning
+        ``result``, declared from the arguments' types."""
+        doc = name_text(f)
+        if doc is None or doc in env:
+            raise Skip(f"`{show(f)}` is applied but is not a name")
+        if not args:
+            raise Skip(f"`{doc}()` applies a function to nothing")
+        params, texts = self._args(args, env)
+        fn = self.function(doc, params, result, kind)
+        return f"{fn}({', '.join(texts)})"
+
     # -- numbers --------------------------------------------------------------------------
     def numeric(self, t: Term, env: dict) -> str:
         match t:
@@ -332,14 +337,7 @@ class Exprs:
             case Cases(rows=rows):
                 return self._cases(rows, env)
             case Apply(fn=f, args=args):
-                doc = name_text(f)
-                if doc is None or doc in env:
-                    raise Skip(f"`{show(f)}` is applied but is not a name")
-                if not args:
-                    raise Skip(f"`{doc}()` applies a function to nothing")
-                params, texts = self._args(args, env)
-                fn = self.function(doc, params, "Real", "function")
-                return f"{fn}({', '.join(texts)})"
+                return self._apply(f, args, env, "Real", "function")
         doc = name_text(t)
         if doc is not None:
             if doc in env:
